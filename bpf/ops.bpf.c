@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Request data path: SQEs submitted, CQEs by result class, submit->complete latency, io-wq punts
+ * and requests failed at init, per opcode. Counters live in per-CPU arrays and are only ever
+ * incremented; the exporter sums the CPUs at scrape time.
+ *
+ * Tracepoint programs run with preemption disabled and the kernel skips (and counts as
+ * recursion misses) a program re-entered on the same CPU, so plain increments of per-CPU values
+ * are exact. Each variant below exists in a tp_btf flavour (typed arguments, direct loads) and a
+ * raw_tp flavour (CO-RE probe reads); the loader keeps one per tracepoint, chosen from the
+ * running kernel's BTF prototype.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <stdbool.h>
+
+#include "abi.h"
+#include "kernel_types.h"
+#include "histogram.bpf.h"
+
+/* Set by the loader before load. */
+const volatile bool track_latency = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOU_OP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct iou_op_stats);
+} ops_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iou_op_globals);
+} ops_globals SEC(".maps");
+
+/* Submit timestamps keyed by request address; resized (or shrunk to 1) by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct iou_inflight);
+} ops_inflight SEC(".maps");
+
+static __always_inline __u32 op_slot(__u32 opcode)
+{
+	return opcode < IOU_OP_UNKNOWN ? opcode : IOU_OP_UNKNOWN;
+}
+
+static __always_inline struct iou_op_stats *stats_of(__u32 slot)
+{
+	return bpf_map_lookup_elem(&ops_stats, &slot);
+}
+
+static __always_inline __u32 result_class(__s32 res)
+{
+	if (res >= 0)
+		return IOU_RES_OK;
+	switch (-res) {
+#define IOU_X(name, err, label) case err: return IOU_RES_##name;
+	IOU_RESULTS(IOU_X)
+#undef IOU_X
+	default:
+		return IOU_RES_OTHER;
+	}
+}
+
+static __always_inline void on_submit(const void *req, __u32 opcode)
+{
+	__u32 slot = op_slot(opcode);
+	struct iou_op_stats *s = stats_of(slot);
+	__u64 key = (__u64)req;
+
+	if (!s)
+		return;
+	s->submitted++;
+	if (track_latency) {
+		struct iou_inflight v = { .start_ns = bpf_ktime_get_ns(), .op_slot = slot };
+
+		if (bpf_map_update_elem(&ops_inflight, &key, &v, BPF_ANY))
+			s->latency_untracked++;
+	}
+}
+
+static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 cflags)
+{
+	struct iou_inflight *in = NULL;
+	struct iou_op_stats *s;
+	__u64 key = (__u64)req;
+	__u32 cls, slot;
+
+	if (!req) {
+		/* Posted without a request: multishot follow-ups (F_MORE) and aux CQEs. */
+		__u32 zero = 0;
+		struct iou_op_globals *g = bpf_map_lookup_elem(&ops_globals, &zero);
+
+		if (g) {
+			if (cflags & IOU_CQE_F_MORE)
+				g->multishot_cqes++;
+			else
+				g->aux_cqes++;
+		}
+		return;
+	}
+	if (track_latency)
+		in = bpf_map_lookup_elem(&ops_inflight, &key);
+	slot = in ? in->op_slot : op_slot(BPF_CORE_READ(req, opcode));
+	s = stats_of(slot);
+	if (!s)
+		return;
+	if (cflags & IOU_CQE_F_MORE) {
+		s->more_cqes++;
+		return;
+	}
+	cls = result_class(res);
+	/* Keep the compiler from folding the bound check into the switch: the verifier needs it. */
+	asm volatile("" : "+r"(cls));
+	if (cls < IOU_RES_COUNT)
+		s->completed[cls]++;
+	if (in) {
+		__u64 delta = bpf_ktime_get_ns() - in->start_ns;
+		__u32 b = iou_latency_bucket(delta);
+
+		asm volatile("" : "+r"(b));
+		if (b < IOU_LAT_BUCKETS)
+			s->latency[b]++;
+		s->latency_sum_ns += delta;
+		bpf_map_delete_elem(&ops_inflight, &key);
+	}
+}
+
+static __always_inline void on_punt(__u32 opcode)
+{
+	struct iou_op_stats *s = stats_of(op_slot(opcode));
+
+	if (s)
+		s->async_punts++;
+}
+
+static __always_inline void on_failed_init(__u32 opcode)
+{
+	struct iou_op_stats *s = stats_of(op_slot(opcode));
+
+	if (s)
+		s->failed_init++;
+}
+
+/* --- submit: io_uring_submit_req(req) since 6.3; io_uring_submit_sqe(req, force_nonblock) before */
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(submit_req_btf, struct io_kiocb *req)
+{
+	on_submit(req, req->opcode);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_submit_req")
+int BPF_PROG(submit_req_raw, struct io_kiocb *req)
+{
+	on_submit(req, BPF_CORE_READ(req, opcode));
+	return 0;
+}
+
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(submit_sqe_btf, struct io_kiocb *req, bool force_nonblock)
+{
+	on_submit(req, req->opcode);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_submit_sqe")
+int BPF_PROG(submit_sqe_raw, struct io_kiocb *req, bool force_nonblock)
+{
+	on_submit(req, BPF_CORE_READ(req, opcode));
+	return 0;
+}
+
+/* --- complete: (ctx, req, cqe) on newer kernels; (ctx, req, user_data, res, cflags, extra1,
+ * extra2) on 6.1-era kernels. req is an untyped pointer in both, hence the CO-RE read. */
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(complete_cqe_btf, void *ctx_, struct io_kiocb *req, struct io_uring_cqe *cqe)
+{
+	on_complete(req, cqe->res, cqe->flags);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(complete_cqe_raw, void *ctx_, struct io_kiocb *req, struct io_uring_cqe *cqe)
+{
+	on_complete(req, BPF_CORE_READ(cqe, res), BPF_CORE_READ(cqe, flags));
+	return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(complete_res_btf, void *ctx_, struct io_kiocb *req, __u64 user_data, int res,
+	     unsigned int cflags)
+{
+	on_complete(req, res, cflags);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(complete_res_raw, void *ctx_, struct io_kiocb *req, __u64 user_data, int res,
+	     unsigned int cflags)
+{
+	on_complete(req, res, cflags);
+	return 0;
+}
+
+/* --- io-wq punts: io_uring_queue_async_work(req, rw) */
+
+SEC("tp_btf/io_uring_queue_async_work")
+int BPF_PROG(punt_btf, struct io_kiocb *req, int rw)
+{
+	on_punt(req->opcode);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_queue_async_work")
+int BPF_PROG(punt_raw, struct io_kiocb *req, int rw)
+{
+	on_punt(BPF_CORE_READ(req, opcode));
+	return 0;
+}
+
+/* --- requests failed at init: io_uring_req_failed(sqe, req, error). The SQE's opcode is used:
+ * the kernel resets req->opcode to 0 for opcodes it does not know. */
+
+SEC("tp_btf/io_uring_req_failed")
+int BPF_PROG(failed_btf, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
+{
+	on_failed_init(sqe->opcode);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_req_failed")
+int BPF_PROG(failed_raw, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
+{
+	on_failed_init(BPF_CORE_READ(sqe, opcode));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,89 @@
+#include "config.h"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+
+#include "build_info.h"
+
+namespace iouring {
+
+bool parse_listen_address(const std::string& text, ListenAddress& out, std::string& why) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    why = "missing ':port' (use host:port, :port or [v6addr]:port)";
+    return false;
+  }
+  std::string host = text.substr(0, colon);
+  std::string port = text.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
+      why = "bad IPv6 address, use [addr]:port";
+      return false;
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    why = "IPv6 addresses need brackets: [addr]:port";
+    return false;
+  }
+  int value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 1 ||
+      value > 65535) {
+    why = "port must be a number from 1 to 65535";
+    return false;
+  }
+  out.host = host;
+  out.port = value;
+  return true;
+}
+
+ParseResult parse_config(int argc, const char* const* argv, Config& out) {
+  CLI::App app{"io_uring_exporter: Prometheus metrics for Linux io_uring, aggregated in the kernel "
+               "by eBPF.",
+               "io_uring_exporter"};
+  app.set_version_flag("--version", std::string("io_uring_exporter ") + kVersion + " (" +
+                                        kRevision + ")");
+  app.add_option("--web.listen-address", out.listen_address,
+                 "Address to serve metrics on: host:port, :port or [v6addr]:port")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", out.telemetry_path, "Path under which metrics are served")
+      ->capture_default_str();
+  app.add_option("--web.max-requests", out.max_requests,
+                 "Maximum number of requests served at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--log.level", out.log_level, "Log level: debug, info, warn, error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  for (auto& [name, enabled] : out.collectors) {
+    app.add_flag("--collector." + name + ",!--no-collector." + name, enabled,
+                 "Enable the " + name + " collector (default: enabled)");
+  }
+  app.add_flag("--collector.ops.latency,!--no-collector.ops.latency", out.ops_latency,
+               "Track submit-to-complete latency per opcode (default: enabled)");
+  app.add_option("--bpf.inflight-entries", out.inflight_entries,
+                 "Capacity of the in-flight request table used for latency")
+      ->check(CLI::Range(1u, 1u << 24))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return {ParseStatus::exit_success, app.help()};
+  } catch (const CLI::CallForVersion& e) {
+    return {ParseStatus::exit_success, e.what()};
+  } catch (const CLI::ParseError& e) {
+    return {ParseStatus::exit_failure, std::string("error: ") + e.what() + "\n\n" + app.help()};
+  }
+  std::string why;
+  if (!parse_listen_address(out.listen_address, out.listen, why))
+    return {ParseStatus::exit_failure,
+            "error: --web.listen-address=" + out.listen_address + ": " + why};
+  if (out.telemetry_path.empty() || out.telemetry_path.front() != '/' || out.telemetry_path == "/")
+    return {ParseStatus::exit_failure,
+            "error: --web.telemetry-path must start with '/' and not be '/' (e.g. /metrics)"};
+  return {ParseStatus::run, {}};
+}
+
+}  // namespace iouring

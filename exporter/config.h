@@ -1,0 +1,39 @@
+// Command-line configuration (flags follow the Prometheus exporter conventions).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace iouring {
+
+struct ListenAddress {
+  std::string host;  // "" = all addresses
+  int port = 0;
+};
+
+struct Config {
+  std::string listen_address = ":9773";
+  ListenAddress listen;                 // parsed listen_address
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  std::map<std::string, bool> collectors = {{"ops", true}, {"rings", true}};
+  bool ops_latency = true;
+  uint32_t inflight_entries = 16384;
+  int max_requests = 8;
+};
+
+enum class ParseStatus { run, exit_success, exit_failure };
+
+struct ParseResult {
+  ParseStatus status;
+  std::string message;  // help/version text, or a one-line error plus usage
+};
+
+ParseResult parse_config(int argc, const char* const* argv, Config& out);
+
+// "host:port", ":port" or "[v6]:port". Returns false with a one-line reason.
+bool parse_listen_address(const std::string& text, ListenAddress& out, std::string& why);
+
+}  // namespace iouring

@@ -1,0 +1,225 @@
+#include "loader.h"
+
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "iouring_bpf.skel.h"
+
+namespace iouring {
+namespace {
+
+struct Candidate {
+  std::vector<const ProbeVariant*> variants;  // supported by this kernel, in preference order
+  size_t next = 0;                            // the one currently chosen
+  const ProbeVariant* chosen() const { return next < variants.size() ? variants[next] : nullptr; }
+};
+
+bool tracefs_event_exists(std::string_view category_name) {
+  for (const char* root : {"/sys/kernel/tracing/events/", "/sys/kernel/debug/tracing/events/"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::string(root) + std::string(category_name) + "/id", ec))
+      return true;
+  }
+  return false;
+}
+
+bool kernel_supports(const KernelBtf& btf, const ProbeVariant& v) {
+  switch (v.kind) {
+    case ProgKind::tp_btf:
+    case ProgKind::raw_tp: return btf.tracepoint_args(v.target) == v.nargs;
+    case ProgKind::tracepoint: return tracefs_event_exists(v.target);
+    case ProgKind::fentry:
+    case ProgKind::fexit: return btf.has_function(v.target);
+    case ProgKind::lsm: return btf.has_function("bpf_lsm_" + std::string(v.target));
+  }
+  return false;
+}
+
+std::string missing_reason(const KernelBtf& btf, const ProbeSpec& spec) {
+  const ProbeVariant& first = spec.variants.front();
+  switch (first.kind) {
+    case ProgKind::tp_btf:
+    case ProgKind::raw_tp: {
+      int n = btf.tracepoint_args(first.target);
+      if (n < 0) return "tracepoint " + std::string(first.target) + " not in this kernel";
+      return "tracepoint " + std::string(first.target) + " has an unsupported prototype (" +
+             std::to_string(n) + " arguments)";
+    }
+    case ProgKind::tracepoint:
+      return "tracepoint " + std::string(first.target) +
+             " not found in tracefs (mount it: mount -t tracefs nodev /sys/kernel/tracing)";
+    case ProgKind::lsm: return "LSM hook " + std::string(first.target) + " not in this kernel";
+    default: return "function " + std::string(first.target) + " not in this kernel";
+  }
+}
+
+// Applies start-up options and keeps only the chosen programs.
+void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
+               const std::vector<const ProbeVariant*>& chosen) {
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
+  for (const ProbeVariant* v : chosen) {
+    if (!v) continue;
+    struct bpf_program* p = bpf_object__find_program_by_name(skel->obj, std::string(v->program).c_str());
+    if (p) bpf_program__set_autoload(p, true);
+  }
+  skel->rodata->track_latency = opts.track_latency;
+  bpf_map__set_max_entries(skel->maps.ops_inflight,
+                           opts.track_latency ? std::max<uint32_t>(opts.inflight_entries, 1) : 1);
+}
+
+// Loads a fresh copy of the object holding only `chosen`; returns 0 or -errno.
+int try_load(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen) {
+  struct iouring_bpf* skel = iouring_bpf__open();
+  if (!skel) return -errno;
+  configure(skel, opts, chosen);
+  int err = iouring_bpf__load(skel);
+  iouring_bpf__destroy(skel);
+  return err;
+}
+
+std::string errno_text(int err) {
+  err = err < 0 ? -err : err;
+  return std::string(strerrorname_np(err) ? strerrorname_np(err) : "E?") + " (" +
+         std::strerror(err) + ")";
+}
+
+}  // namespace
+
+std::string_view probe_state_name(ProbeState state) {
+  switch (state) {
+    case ProbeState::attached: return "attached";
+    case ProbeState::missing: return "missing";
+    case ProbeState::refused: return "refused";
+    case ProbeState::failed: return "failed";
+    case ProbeState::disabled: return "disabled";
+  }
+  return "unknown";
+}
+
+size_t Loader::attached_count() const {
+  size_t n = 0;
+  for (const auto& s : status_) n += s.state == ProbeState::attached;
+  return n;
+}
+
+int Loader::map_fd(MapId id) const {
+  switch (id) {
+    case MapId::ops_stats: return bpf_map__fd(skel_->maps.ops_stats);
+    case MapId::ops_globals: return bpf_map__fd(skel_->maps.ops_globals);
+    case MapId::ring_stats: return bpf_map__fd(skel_->maps.ring_stats);
+    case MapId::kCount: break;
+  }
+  return -1;
+}
+
+Loader::~Loader() {
+  for (auto* l : links_) bpf_link__destroy(l);
+  if (skel_) iouring_bpf__destroy(skel_);
+}
+
+std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& opts,
+                                     std::string* error) {
+  std::unique_ptr<Loader> self(new Loader());
+  auto specs = probe_table();
+  std::vector<Candidate> cand(specs.size());
+  self->status_.resize(specs.size());
+
+  for (size_t i = 0; i < specs.size(); ++i) {
+    ProbeStatus& st = self->status_[i];
+    st.spec = &specs[i];
+    if (!opts.collector_enabled(specs[i].collector)) {
+      st.state = ProbeState::disabled;
+      st.reason = "collector " + std::string(specs[i].collector) + " disabled by flag";
+      continue;
+    }
+    for (const ProbeVariant& v : specs[i].variants)
+      if (kernel_supports(btf, v)) cand[i].variants.push_back(&v);
+    if (cand[i].variants.empty()) {
+      st.state = ProbeState::missing;
+      st.reason = missing_reason(btf, specs[i]);
+    }
+  }
+  auto chosen = [&] {
+    std::vector<const ProbeVariant*> out;
+    for (const auto& c : cand) out.push_back(c.chosen());
+    return out;
+  };
+
+  // Common case: everything chosen loads at once. Otherwise find, probe by probe, the first
+  // variant the kernel accepts (e.g. fentry refused -> next variant, or the probe is refused).
+  if (try_load(opts, chosen()) != 0) {
+    for (size_t i = 0; i < specs.size(); ++i) {
+      while (const ProbeVariant* v = cand[i].chosen()) {
+        int err = try_load(opts, {v});
+        if (err == 0) break;
+        ProbeStatus& st = self->status_[i];
+        st.variant = v;
+        st.err = -err;
+        st.state = err == -EPERM ? ProbeState::refused : ProbeState::failed;
+        st.reason = std::string(prog_kind_name(v->kind)) + " program " + std::string(v->program) +
+                    " " + (st.state == ProbeState::refused ? "refused by the kernel"
+                                                      : "rejected by the verifier") +
+                    ": " + errno_text(err);
+        cand[i].next++;
+      }
+    }
+  }
+
+  self->skel_ = iouring_bpf__open();
+  if (!self->skel_) {
+    *error = "cannot open the BPF object: " + errno_text(errno);
+    return nullptr;
+  }
+  configure(self->skel_, opts, chosen());
+  if (int err = iouring_bpf__load(self->skel_); err != 0) {
+    *error = "cannot load the BPF programs: " + errno_text(err) +
+             " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; --log.level=debug "
+             "shows the verifier log)";
+    return nullptr;
+  }
+
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const ProbeVariant* v = cand[i].chosen();
+    if (!v) continue;
+    ProbeStatus& st = self->status_[i];
+    st.variant = v;
+    struct bpf_program* p =
+        bpf_object__find_program_by_name(self->skel_->obj, std::string(v->program).c_str());
+    struct bpf_link* link = p ? bpf_program__attach(p) : nullptr;
+    if (!link) {
+      int err = p ? errno : ENOENT;
+      st.state = err == EPERM ? ProbeState::refused : ProbeState::failed;
+      st.err = err;
+      st.reason = "attaching " + std::string(prog_kind_name(v->kind)) + "/" +
+                  std::string(v->target) + " failed: " + errno_text(err);
+      continue;
+    }
+    self->links_.push_back(link);
+    st.state = ProbeState::attached;
+    st.err = 0;
+    st.reason.clear();
+    st.prog_fd = bpf_program__fd(p);
+  }
+
+  for (const auto& st : self->status_) {
+    if (st.state == ProbeState::attached)
+      spdlog::info("probe {}: attached {}/{}", st.spec->name, prog_kind_name(st.variant->kind),
+                   st.variant->target);
+    else
+      spdlog::warn("probe {}: {}: {}", st.spec->name, probe_state_name(st.state), st.reason);
+  }
+  if (self->attached_count() == 0) {
+    *error = "no probe could be attached (see the probe lines above); the kernel needs the "
+             "io_uring tracepoints (5.10+) and BPF tracing support";
+    return nullptr;
+  }
+  return self;
+}
+
+}  // namespace iouring

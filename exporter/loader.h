@@ -1,0 +1,62 @@
+// Opens, loads and attaches the BPF object, one probe at a time: each probe gets the first
+// program variant the running kernel supports; a probe the kernel lacks or refuses is reported,
+// not fatal (unless nothing attaches at all).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel_btf.h"
+#include "map_source.h"
+#include "probes.h"
+
+struct iouring_bpf;
+struct bpf_link;
+
+namespace iouring {
+
+enum class ProbeState { attached, missing, refused, failed, disabled };
+std::string_view probe_state_name(ProbeState state);
+
+struct ProbeStatus {
+  const ProbeSpec* spec = nullptr;
+  const ProbeVariant* variant = nullptr;  // the one attached, or the last one tried
+  ProbeState state = ProbeState::missing;
+  int err = 0;          // errno of the refusal or failure
+  std::string reason;   // one line, for the log
+  int prog_fd = -1;     // attached program, for run-time statistics
+};
+
+struct LoaderOptions {
+  bool track_latency = true;
+  uint32_t inflight_entries = 16384;
+  std::function<bool(std::string_view collector)> collector_enabled = [](std::string_view) {
+    return true;
+  };
+};
+
+class Loader {
+ public:
+  // nullptr and a one-line error when the object cannot be loaded or nothing attached.
+  static std::unique_ptr<Loader> load(const KernelBtf& btf, const LoaderOptions& opts,
+                                      std::string* error);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  std::span<const ProbeStatus> probes() const { return status_; }
+  size_t attached_count() const;
+  int map_fd(MapId id) const;
+
+ private:
+  Loader() = default;
+  struct iouring_bpf* skel_ = nullptr;
+  std::vector<struct bpf_link*> links_;
+  std::vector<ProbeStatus> status_;
+};
+
+}  // namespace iouring

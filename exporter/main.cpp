@@ -1,0 +1,93 @@
+// io_uring_exporter: loads the BPF programs, then serves their maps as Prometheus metrics.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "build_info.h"
+#include "capabilities.h"
+#include "collectors/exporter_collector.h"
+#include "collectors/ops_collector.h"
+#include "collectors/rings_collector.h"
+#include "config.h"
+#include "http_server.h"
+#include "kernel_btf.h"
+#include "loader.h"
+#include "logging.h"
+#include "map_source.h"
+#include "scraper.h"
+
+using namespace iouring;
+
+namespace {
+
+int fail(const std::string& message) {
+  spdlog::error("{}", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  ParseResult parsed = parse_config(argc, argv, cfg);
+  if (parsed.status != ParseStatus::run) {
+    std::fputs(parsed.message.c_str(), parsed.status == ParseStatus::exit_success ? stdout : stderr);
+    std::fputc('\n', parsed.status == ParseStatus::exit_success ? stdout : stderr);
+    return parsed.status == ParseStatus::exit_success ? 0 : 2;
+  }
+  setup_logging(cfg.log_level);
+  spdlog::info("io_uring_exporter {} ({}) starting", kVersion, kRevision);
+
+  auto caps = read_process_caps();
+  if (!caps) return fail("cannot read /proc/self/status: is /proc mounted?");
+  if (std::string why = missing_bpf_capabilities(*caps); !why.empty()) return fail(why);
+
+  std::string error;
+  auto btf = KernelBtf::load(&error);
+  if (!btf) return fail(error);
+
+  LoaderOptions lopts;
+  lopts.track_latency = cfg.ops_latency;
+  lopts.inflight_entries = cfg.inflight_entries;
+  lopts.collector_enabled = [&cfg](std::string_view name) {
+    auto it = cfg.collectors.find(std::string(name));
+    return it == cfg.collectors.end() || it->second;
+  };
+  auto loader = Loader::load(*btf, lopts, &error);
+  if (!loader) return fail(error);
+  btf.reset();
+
+  BpfMapReader reader;
+  for (size_t i = 0; i < static_cast<size_t>(MapId::kCount); ++i)
+    reader.set_fd(static_cast<MapId>(i), loader->map_fd(static_cast<MapId>(i)));
+  MapSource maps(reader);
+
+  Scraper scraper;
+  if (cfg.collectors["ops"]) scraper.add(std::make_unique<OpsCollector>(maps, cfg.ops_latency));
+  if (cfg.collectors["rings"]) scraper.add(std::make_unique<RingsCollector>(maps));
+  scraper.add(std::make_unique<ExporterCollector>(maps, loader->probes()));
+
+  // Signals are taken by a dedicated wait below, never by the server threads.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  HttpServer server(cfg, [&scraper] { return scraper.render(); });
+  if (!server.bind(error)) return fail(error);
+  spdlog::info("serving {} on {} ({} of {} probes attached)", cfg.telemetry_path,
+               cfg.listen_address, loader->attached_count(), loader->probes().size());
+
+  std::thread http([&server] { server.serve(); });
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received signal {}, stopping", sig);
+  server.stop();
+  http.join();
+  return 0;
+}
