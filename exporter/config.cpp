@@ -67,6 +67,12 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
       ->check(CLI::Range(1u, 1u << 24))
       ->capture_default_str();
 
+  app.add_option("--bpf.btf-path", out.btf_path,
+                 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux (e.g. from BTFHub)");
+  app.add_option("--bpf.disable-program-type", out.disabled_prog_types,
+                 "Never use BPF programs of this type; the next variant is used (repeatable)")
+      ->check(CLI::IsMember({"tp_btf", "raw_tp", "tracepoint", "fentry", "fexit", "lsm"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

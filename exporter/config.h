@@ -21,6 +21,8 @@ struct Config {
   std::map<std::string, bool> collectors = {{"ops", true}, {"rings", true}};
   bool ops_latency = true;
   uint32_t inflight_entries = 16384;
+  std::string btf_path;                          // "" = the running kernel's /sys/kernel/btf/vmlinux
+  std::vector<std::string> disabled_prog_types;  // e.g. tp_btf: force the raw_tp variants
   int max_requests = 8;
 };
 

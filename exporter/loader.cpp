@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -73,9 +74,15 @@ void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
                            opts.track_latency ? std::max<uint32_t>(opts.inflight_entries, 1) : 1);
 }
 
+struct iouring_bpf* open_object(const LoaderOptions& opts) {
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+  if (!opts.btf_path.empty()) open_opts.btf_custom_path = opts.btf_path.c_str();
+  return iouring_bpf__open_opts(&open_opts);
+}
+
 // Loads a fresh copy of the object holding only `chosen`; returns 0 or -errno.
 int try_load(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen) {
-  struct iouring_bpf* skel = iouring_bpf__open();
+  struct iouring_bpf* skel = open_object(opts);
   if (!skel) return -errno;
   configure(skel, opts, chosen);
   int err = iouring_bpf__load(skel);
@@ -138,11 +145,20 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
       st.reason = "collector " + std::string(specs[i].collector) + " disabled by flag";
       continue;
     }
-    for (const ProbeVariant& v : specs[i].variants)
-      if (kernel_supports(btf, v)) cand[i].variants.push_back(&v);
+    bool supported_but_disabled = false;
+    for (const ProbeVariant& v : specs[i].variants) {
+      if (!kernel_supports(btf, v)) continue;
+      bool disabled = std::find(opts.disabled_kinds.begin(), opts.disabled_kinds.end(), v.kind) !=
+                      opts.disabled_kinds.end();
+      if (disabled)
+        supported_but_disabled = true;
+      else
+        cand[i].variants.push_back(&v);
+    }
     if (cand[i].variants.empty()) {
-      st.state = ProbeState::missing;
-      st.reason = missing_reason(btf, specs[i]);
+      st.state = supported_but_disabled ? ProbeState::disabled : ProbeState::missing;
+      st.reason = supported_but_disabled ? "every variant's program type disabled by flag"
+                                         : missing_reason(btf, specs[i]);
     }
   }
   auto chosen = [&] {
@@ -171,7 +187,7 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
     }
   }
 
-  self->skel_ = iouring_bpf__open();
+  self->skel_ = open_object(opts);
   if (!self->skel_) {
     *error = "cannot open the BPF object: " + errno_text(errno);
     return nullptr;

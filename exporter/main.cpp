@@ -46,12 +46,17 @@ int main(int argc, char** argv) {
   if (std::string why = missing_bpf_capabilities(*caps); !why.empty()) return fail(why);
 
   std::string error;
-  auto btf = KernelBtf::load(&error);
+  auto btf = KernelBtf::load(&error, cfg.btf_path.empty() ? nullptr : cfg.btf_path.c_str());
   if (!btf) return fail(error);
 
   LoaderOptions lopts;
   lopts.track_latency = cfg.ops_latency;
   lopts.inflight_entries = cfg.inflight_entries;
+  lopts.btf_path = cfg.btf_path;
+  for (const std::string& name : cfg.disabled_prog_types) {
+    ProgKind kind;
+    if (parse_prog_kind(name, kind)) lopts.disabled_kinds.push_back(kind);
+  }
   lopts.collector_enabled = [&cfg](std::string_view name) {
     auto it = cfg.collectors.find(std::string(name));
     return it == cfg.collectors.end() || it->second;

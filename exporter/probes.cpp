@@ -65,6 +65,16 @@ std::string_view prog_kind_name(ProgKind kind) {
   return "unknown";
 }
 
+bool parse_prog_kind(std::string_view name, ProgKind& out) {
+  for (ProgKind k : {K::tp_btf, K::raw_tp, K::tracepoint, K::fentry, K::fexit, K::lsm}) {
+    if (prog_kind_name(k) == name) {
+      out = k;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::span<const ProbeSpec> probe_table() { return kProbes; }
 
 }  // namespace iouring

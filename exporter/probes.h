@@ -9,6 +9,8 @@ namespace iouring {
 
 enum class ProgKind { tp_btf, raw_tp, tracepoint, fentry, fexit, lsm };
 std::string_view prog_kind_name(ProgKind kind);
+// Inverse of prog_kind_name; false for unknown names.
+bool parse_prog_kind(std::string_view name, ProgKind& out);
 
 struct ProbeVariant {
   std::string_view program;  // BPF program name in the skeleton

@@ -1,0 +1,68 @@
+#include "prom_text.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace iouring::test {
+
+std::string series(std::string_view name, std::map<std::string, std::string> labels) {
+  std::string key(name);
+  if (labels.empty()) return key;
+  key += '{';
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) key += ',';
+    first = false;
+    key += k + "=\"" + v + "\"";
+  }
+  key += '}';
+  return key;
+}
+
+Samples parse_prom_text(std::string_view text) {
+  Samples out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.empty() || line.front() == '#') continue;
+    std::string_view name, labels_text;
+    size_t brace = line.find('{');
+    size_t space;
+    if (brace != std::string_view::npos) {
+      size_t close = line.find('}', brace);
+      if (close == std::string_view::npos) throw std::runtime_error("bad line: " + std::string(line));
+      name = line.substr(0, brace);
+      labels_text = line.substr(brace + 1, close - brace - 1);
+      space = close + 1;
+    } else {
+      space = line.find(' ');
+      name = line.substr(0, space);
+    }
+    std::map<std::string, std::string> labels;
+    size_t lp = 0;
+    while (lp < labels_text.size()) {
+      size_t eq = labels_text.find('=', lp);
+      size_t q1 = labels_text.find('"', eq);
+      size_t q2 = labels_text.find('"', q1 + 1);
+      if (eq == std::string_view::npos || q1 == std::string_view::npos || q2 == std::string_view::npos)
+        throw std::runtime_error("bad labels: " + std::string(labels_text));
+      labels[std::string(labels_text.substr(lp, eq - lp))] =
+          std::string(labels_text.substr(q1 + 1, q2 - q1 - 1));
+      lp = q2 + 1;
+      if (lp < labels_text.size() && labels_text[lp] == ',') ++lp;
+    }
+    std::string v(line.substr(space + 1));
+    out[series(name, labels)] = v == "+Inf" ? 1e308 : std::strtod(v.c_str(), nullptr);
+  }
+  return out;
+}
+
+double value(const Samples& s, const std::string& key) {
+  auto it = s.find(key);
+  return it == s.end() ? 0 : it->second;
+}
+
+}  // namespace iouring::test
