@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define IOU_ABI_VERSION 1
+#define IOU_ABI_VERSION 2
 
 /* Opcodes 0..IOU_OP_SLOTS-2 are counted under their own number; anything larger lands in the
  * last slot, exported as op="unknown". The names live in exporter/uring_names.cpp. */
@@ -58,6 +58,8 @@ struct iou_op_stats {
 	__u64 latency[IOU_LAT_BUCKETS];   /* submit -> final CQE, non-cumulative buckets */
 	__u64 latency_sum_ns;
 	__u64 latency_untracked;          /* in-flight table full at submit: no latency sample */
+	__u64 audit_eligible;             /* submitted by a task with an audit context */
+	__u64 personality;                /* submitted with a registered personality (creds override) */
 };
 
 /* ops_globals: PERCPU_ARRAY[1]. */
@@ -82,6 +84,113 @@ struct iou_ring_stats {
 	__u64 cq_overflows;                     /* CQEs that went to the overflow list */
 	__u64 cqes_dropped;                     /* overflow entry could not be allocated: CQE lost */
 	__u64 short_writes;
+};
+
+/* ---- security signals (bpf/security.bpf.c) ---- */
+
+/* The io_uring LSM hooks: X(name, label). */
+#define IOU_HOOKS(X)                       \
+	X(OVERRIDE_CREDS, "override_creds") \
+	X(SQPOLL, "sqpoll")                 \
+	X(CMD, "cmd")                       \
+	X(ALLOWED, "allowed")
+
+enum iou_hook {
+#define IOU_X(name, label) IOU_HOOK_##name,
+	IOU_HOOKS(IOU_X)
+#undef IOU_X
+	IOU_HOOK_COUNT
+};
+
+/* hook_stats: PERCPU_ARRAY[IOU_HOOK_COUNT]. */
+struct iou_hook_stats {
+	__u64 verdict[IOU_RES_COUNT];     /* fexit: combined verdict of all LSMs, by result class */
+	__u64 lsm_calls;                  /* lsm program variant: calls (no verdict visible) */
+	__u64 latency[IOU_LAT_BUCKETS];   /* fentry -> fexit */
+	__u64 latency_sum_ns;
+};
+
+/* audit_stats: PERCPU_ARRAY[IOU_OP_SLOTS], by the opcode passed to __audit_uring_entry. */
+struct iou_audit_stats {
+	__u64 entry_calls;
+	__u64 exit_calls;
+	__u64 entry_latency[IOU_LAT_BUCKETS];
+	__u64 entry_latency_sum_ns;
+	__u64 exit_latency[IOU_LAT_BUCKETS];
+	__u64 exit_latency_sum_ns;
+};
+
+/* io_uring_setup refusal reasons: X(name, label). */
+#define IOU_SETUP_REASONS(X)            \
+	X(DISABLED, "disabled")         \
+	X(NOT_PERMITTED, "not_permitted") \
+	X(LSM, "lsm")                   \
+	X(OTHER, "other")
+
+enum iou_setup_reason {
+#define IOU_X(name, label) IOU_SETUP_##name,
+	IOU_SETUP_REASONS(IOU_X)
+#undef IOU_X
+	IOU_SETUP_REASON_COUNT
+};
+
+/* setup_stats: PERCPU_ARRAY[1]. */
+struct iou_setup_stats {
+	__u64 calls;
+	__u64 refusals[IOU_SETUP_REASON_COUNT];
+};
+
+/* register_stats: PERCPU_ARRAY[IOU_REG_SLOTS], by IORING_REGISTER_* opcode. */
+#define IOU_REG_SLOTS 48
+#define IOU_REG_UNKNOWN (IOU_REG_SLOTS - 1)
+struct iou_register_stats {
+	__u64 result[IOU_RES_COUNT];
+};
+
+/* IORING_OP_URING_CMD command ops: X(name, cmd_op, label); the rest count as "other". */
+#define IOU_CMD_OPS(X)                                  \
+	X(SOCK_SIOCINQ, 0, "socket_siocinq")            \
+	X(SOCK_SIOCOUTQ, 1, "socket_siocoutq")          \
+	X(SOCK_GETSOCKOPT, 2, "socket_getsockopt")      \
+	X(SOCK_SETSOCKOPT, 3, "socket_setsockopt")      \
+	X(SOCK_TX_TIMESTAMP, 4, "socket_tx_timestamp")  \
+	X(BLOCK_DISCARD, 0x1200, "block_discard")       \
+	X(NVME_IO, 0xC0484E80, "nvme_io")               \
+	X(NVME_IO_VEC, 0xC0484E81, "nvme_io_vec")       \
+	X(NVME_ADMIN, 0xC0484E82, "nvme_admin")         \
+	X(NVME_ADMIN_VEC, 0xC0484E83, "nvme_admin_vec") \
+	X(OTHER, 0xFFFFFFFF, "other")
+
+enum iou_cmd_op {
+#define IOU_X(name, op, label) IOU_CMD_##name,
+	IOU_CMD_OPS(IOU_X)
+#undef IOU_X
+	IOU_CMD_OP_COUNT
+};
+
+/* The file a uring_cmd targets: X(name, label). */
+#define IOU_CMD_TARGETS(X) \
+	X(CHAR, "char")    \
+	X(BLOCK, "block")  \
+	X(SOCKET, "socket") \
+	X(OTHER, "other")
+
+enum iou_cmd_target {
+#define IOU_X(name, label) IOU_TARGET_##name,
+	IOU_CMD_TARGETS(IOU_X)
+#undef IOU_X
+	IOU_CMD_TARGET_COUNT
+};
+
+/* uring_cmd_stats: PERCPU_ARRAY[IOU_CMD_OP_COUNT * IOU_CMD_TARGET_COUNT] of __u64,
+ * index = cmd_op * IOU_CMD_TARGET_COUNT + target. */
+#define IOU_CMD_SLOTS ((int)IOU_CMD_OP_COUNT * (int)IOU_CMD_TARGET_COUNT)
+
+/* posture: ARRAY[1], written by the exporter (sysctls change rarely; refreshed every second),
+ * read by the setup refusal classifier. */
+struct iou_posture {
+	__s32 io_uring_disabled;          /* kernel.io_uring_disabled, -1 if the kernel lacks it */
+	__s32 pad;
 };
 
 #endif /* IOU_ABI_H */

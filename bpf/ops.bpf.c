@@ -22,6 +22,10 @@
 
 /* Set by the loader before load. */
 const volatile bool track_latency = true;
+/* REQ_F_CREDS in this kernel (found in its BTF by the loader), 0 = do not count personalities. */
+const volatile __u64 req_creds_mask = 0;
+/* Count submissions by tasks with an audit context (when the audit hooks are probed). */
+const volatile bool count_audit_eligible = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -44,6 +48,13 @@ struct {
 	__type(key, __u64);
 	__type(value, struct iou_inflight);
 } ops_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOU_CMD_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} uring_cmd_stats SEC(".maps");
 
 static __always_inline __u32 op_slot(__u32 opcode)
 {
@@ -68,7 +79,44 @@ static __always_inline __u32 result_class(__s32 res)
 	}
 }
 
-static __always_inline void on_submit(const void *req, __u32 opcode)
+static __always_inline __u32 cmd_op_slot(__u32 cmd_op)
+{
+	switch (cmd_op) {
+#define IOU_X(name, op, label) case op: return IOU_CMD_##name;
+	IOU_CMD_OPS(IOU_X)
+#undef IOU_X
+	}
+	return IOU_CMD_OTHER;
+}
+
+/* IORING_OP_URING_CMD: which command, on what kind of file. Prep has run: the command is set. */
+static __always_inline void count_uring_cmd(struct io_kiocb *req)
+{
+	struct io_uring_cmd *cmd = (void *)req;
+	unsigned short mode = BPF_CORE_READ(cmd, file, f_inode, i_mode) & IOU_S_IFMT;
+	__u32 target = mode == IOU_S_IFCHR    ? IOU_TARGET_CHAR
+		       : mode == IOU_S_IFBLK  ? IOU_TARGET_BLOCK
+		       : mode == IOU_S_IFSOCK ? IOU_TARGET_SOCKET
+					      : IOU_TARGET_OTHER;
+	__u32 key = cmd_op_slot(BPF_CORE_READ(cmd, cmd_op)) * IOU_CMD_TARGET_COUNT + target;
+	__u64 *n;
+
+	asm volatile("" : "+r"(key));
+	n = bpf_map_lookup_elem(&uring_cmd_stats, &key);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline bool has_audit_context(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	if (!bpf_core_field_exists(t->audit_context))
+		return false;
+	return BPF_CORE_READ(t, audit_context) != NULL;
+}
+
+static __always_inline void on_submit(struct io_kiocb *req, __u32 opcode)
 {
 	__u32 slot = op_slot(opcode);
 	struct iou_op_stats *s = stats_of(slot);
@@ -77,6 +125,12 @@ static __always_inline void on_submit(const void *req, __u32 opcode)
 	if (!s)
 		return;
 	s->submitted++;
+	if (req_creds_mask && (BPF_CORE_READ_BITFIELD_PROBED(req, flags) & req_creds_mask))
+		s->personality++;
+	if (count_audit_eligible && has_audit_context())
+		s->audit_eligible++;
+	if (opcode == IOU_OP_URING_CMD)
+		count_uring_cmd(req);
 	if (track_latency) {
 		struct iou_inflight v = { .start_ns = bpf_ktime_get_ns(), .op_slot = slot };
 

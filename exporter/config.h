@@ -18,7 +18,7 @@ struct Config {
   ListenAddress listen;                 // parsed listen_address
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
-  std::map<std::string, bool> collectors = {{"ops", true}, {"rings", true}};
+  std::map<std::string, bool> collectors = {{"ops", true}, {"rings", true}, {"security", true}, {"posture", true}};
   bool ops_latency = true;
   uint32_t inflight_entries = 16384;
   std::string btf_path;                          // "" = the running kernel's /sys/kernel/btf/vmlinux

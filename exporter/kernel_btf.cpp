@@ -34,6 +34,24 @@ int KernelBtf::tracepoint_args(std::string_view name) const {
   return static_cast<int>(btf_vlen(t)) - 1;  // first argument is the tracepoint's __data
 }
 
+std::optional<long long> KernelBtf::enum_value(std::string_view name) const {
+  const __u32 n = btf__type_cnt(btf_);
+  for (__u32 id = 1; id < n; ++id) {
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    if (btf_is_enum(t)) {
+      const struct btf_enum* e = btf_enum(t);
+      for (__u16 i = 0; i < btf_vlen(t); ++i, ++e)
+        if (name == btf__name_by_offset(btf_, e->name_off)) return e->val;
+    } else if (btf_is_enum64(t)) {
+      const struct btf_enum64* e = btf_enum64(t);
+      for (__u16 i = 0; i < btf_vlen(t); ++i, ++e)
+        if (name == btf__name_by_offset(btf_, e->name_off))
+          return static_cast<long long>(btf_enum64_value(e));
+    }
+  }
+  return std::nullopt;
+}
+
 bool KernelBtf::has_function(std::string_view name) const {
   return btf__find_by_name_kind(btf_, std::string(name).c_str(), BTF_KIND_FUNC) >= 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,8 @@ class KernelBtf {
   int tracepoint_args(std::string_view name) const;
   // Whether the kernel has a function `name` (fentry/fexit/lsm target).
   bool has_function(std::string_view name) const;
+  // Value of enumerator `name` in any enum of the kernel (anonymous ones included).
+  std::optional<long long> enum_value(std::string_view name) const;
 
  private:
   explicit KernelBtf(struct btf* btf) : btf_(btf) {}

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "bpf/abi.h"
 #include "iouring_bpf.skel.h"
 
 namespace iouring {
@@ -61,7 +62,7 @@ std::string missing_reason(const KernelBtf& btf, const ProbeSpec& spec) {
 
 // Applies start-up options and keeps only the chosen programs.
 void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
-               const std::vector<const ProbeVariant*>& chosen) {
+               const std::vector<const ProbeVariant*>& chosen, uint64_t req_creds_mask) {
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
   for (const ProbeVariant* v : chosen) {
@@ -70,6 +71,10 @@ void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
     if (p) bpf_program__set_autoload(p, true);
   }
   skel->rodata->track_latency = opts.track_latency;
+  skel->rodata->req_creds_mask = req_creds_mask;
+  skel->rodata->count_audit_eligible = std::any_of(
+      chosen.begin(), chosen.end(),
+      [](const ProbeVariant* v) { return v && v->target == "__audit_uring_entry"; });
   bpf_map__set_max_entries(skel->maps.ops_inflight,
                            opts.track_latency ? std::max<uint32_t>(opts.inflight_entries, 1) : 1);
 }
@@ -81,10 +86,11 @@ struct iouring_bpf* open_object(const LoaderOptions& opts) {
 }
 
 // Loads a fresh copy of the object holding only `chosen`; returns 0 or -errno.
-int try_load(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen) {
+int try_load(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen,
+             uint64_t req_creds_mask) {
   struct iouring_bpf* skel = open_object(opts);
   if (!skel) return -errno;
-  configure(skel, opts, chosen);
+  configure(skel, opts, chosen, req_creds_mask);
   int err = iouring_bpf__load(skel);
   iouring_bpf__destroy(skel);
   return err;
@@ -120,9 +126,27 @@ int Loader::map_fd(MapId id) const {
     case MapId::ops_stats: return bpf_map__fd(skel_->maps.ops_stats);
     case MapId::ops_globals: return bpf_map__fd(skel_->maps.ops_globals);
     case MapId::ring_stats: return bpf_map__fd(skel_->maps.ring_stats);
+    case MapId::uring_cmd_stats: return bpf_map__fd(skel_->maps.uring_cmd_stats);
+    case MapId::hook_stats: return bpf_map__fd(skel_->maps.hook_stats);
+    case MapId::audit_stats: return bpf_map__fd(skel_->maps.audit_stats);
+    case MapId::setup_stats: return bpf_map__fd(skel_->maps.setup_stats);
+    case MapId::register_stats: return bpf_map__fd(skel_->maps.register_stats);
     case MapId::kCount: break;
   }
   return -1;
+}
+
+bool Loader::attached(std::string_view probe) const {
+  for (const auto& s : status_)
+    if (s.spec->name == probe) return s.state == ProbeState::attached;
+  return false;
+}
+
+bool Loader::write_posture(int io_uring_disabled) {
+  iou_posture p{};
+  p.io_uring_disabled = io_uring_disabled;
+  uint32_t zero = 0;
+  return bpf_map__update_elem(skel_->maps.posture, &zero, sizeof(zero), &p, sizeof(p), BPF_ANY) == 0;
 }
 
 Loader::~Loader() {
@@ -161,6 +185,10 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
                                          : missing_reason(btf, specs[i]);
     }
   }
+  // Personality use is read from req->flags; the bit moves between kernels.
+  uint64_t req_creds_mask = 0;
+  if (auto bit = btf.enum_value("REQ_F_CREDS_BIT"); bit && *bit >= 0 && *bit < 64)
+    req_creds_mask = uint64_t{1} << *bit;
   auto chosen = [&] {
     std::vector<const ProbeVariant*> out;
     for (const auto& c : cand) out.push_back(c.chosen());
@@ -169,19 +197,19 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
 
   // Common case: everything chosen loads at once. Otherwise find, probe by probe, the first
   // variant the kernel accepts (e.g. fentry refused -> next variant, or the probe is refused).
-  if (try_load(opts, chosen()) != 0) {
+  if (try_load(opts, chosen(), req_creds_mask) != 0) {
     for (size_t i = 0; i < specs.size(); ++i) {
       while (const ProbeVariant* v = cand[i].chosen()) {
-        int err = try_load(opts, {v});
+        int err = try_load(opts, {v}, req_creds_mask);
         if (err == 0) break;
         ProbeStatus& st = self->status_[i];
         st.variant = v;
         st.err = -err;
         st.state = err == -EPERM ? ProbeState::refused : ProbeState::failed;
-        st.reason = std::string(prog_kind_name(v->kind)) + " program " + std::string(v->program) +
-                    " " + (st.state == ProbeState::refused ? "refused by the kernel"
-                                                      : "rejected by the verifier") +
-                    ": " + errno_text(err);
+        if (!st.reason.empty()) st.reason += "; ";
+        st.reason += std::string(prog_kind_name(v->kind)) + "/" + std::string(v->target) + " " +
+                     (err == -EPERM ? "refused by the kernel" : "rejected by the verifier") +
+                     ": " + errno_text(err);
         cand[i].next++;
       }
     }
@@ -192,7 +220,7 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
     *error = "cannot open the BPF object: " + errno_text(errno);
     return nullptr;
   }
-  configure(self->skel_, opts, chosen());
+  configure(self->skel_, opts, chosen(), req_creds_mask);
   if (int err = iouring_bpf__load(self->skel_); err != 0) {
     *error = "cannot load the BPF programs: " + errno_text(err) +
              " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; --log.level=debug "

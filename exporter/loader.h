@@ -52,7 +52,10 @@ class Loader {
 
   std::span<const ProbeStatus> probes() const { return status_; }
   size_t attached_count() const;
+  bool attached(std::string_view probe) const;
   int map_fd(MapId id) const;
+  // Publishes the io_uring_disabled sysctl to the setup refusal classifier.
+  bool write_posture(int io_uring_disabled);
 
  private:
   Loader() = default;

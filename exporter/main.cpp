@@ -2,6 +2,8 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +12,8 @@
 #include "capabilities.h"
 #include "collectors/exporter_collector.h"
 #include "collectors/ops_collector.h"
+#include "collectors/posture_collector.h"
+#include "collectors/security_collector.h"
 #include "collectors/rings_collector.h"
 #include "config.h"
 #include "http_server.h"
@@ -17,6 +21,7 @@
 #include "loader.h"
 #include "logging.h"
 #include "map_source.h"
+#include "posture.h"
 #include "scraper.h"
 
 using namespace iouring;
@@ -73,7 +78,22 @@ int main(int argc, char** argv) {
   Scraper scraper;
   if (cfg.collectors["ops"]) scraper.add(std::make_unique<OpsCollector>(maps, cfg.ops_latency));
   if (cfg.collectors["rings"]) scraper.add(std::make_unique<RingsCollector>(maps));
+  if (cfg.collectors["security"])
+    scraper.add(std::make_unique<SecurityCollector>(
+        maps, [&loader](std::string_view probe) { return loader->attached(probe); }));
+  if (cfg.collectors["posture"]) scraper.add(std::make_unique<PostureCollector>());
   scraper.add(std::make_unique<ExporterCollector>(maps, loader->probes()));
+
+  // The setup refusal classifier reads kernel.io_uring_disabled from a map: keep it current.
+  std::jthread posture_refresh([&loader](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      if (auto v = read_posture().io_uring_disabled) loader->write_posture(*v);
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+    }
+  });
 
   // Signals are taken by a dedicated wait below, never by the server threads.
   sigset_t stop_signals;

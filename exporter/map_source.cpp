@@ -17,6 +17,11 @@ std::string_view map_name(MapId id) {
     case MapId::ops_stats: return "ops_stats";
     case MapId::ops_globals: return "ops_globals";
     case MapId::ring_stats: return "ring_stats";
+    case MapId::uring_cmd_stats: return "uring_cmd_stats";
+    case MapId::hook_stats: return "hook_stats";
+    case MapId::audit_stats: return "audit_stats";
+    case MapId::setup_stats: return "setup_stats";
+    case MapId::register_stats: return "register_stats";
     case MapId::kCount: break;
   }
   return "unknown";

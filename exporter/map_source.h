@@ -13,7 +13,17 @@
 
 namespace iouring {
 
-enum class MapId : uint8_t { ops_stats, ops_globals, ring_stats, kCount };
+enum class MapId : uint8_t {
+  ops_stats,
+  ops_globals,
+  ring_stats,
+  uring_cmd_stats,
+  hook_stats,
+  audit_stats,
+  setup_stats,
+  register_stats,
+  kCount
+};
 std::string_view map_name(MapId id);
 
 class MapReader {

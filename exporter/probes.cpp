@@ -41,6 +41,31 @@ constexpr ProbeVariant kShortWrite[] = {
     {"short_write_raw", K::raw_tp, "io_uring_short_write", 4},
 };
 
+// LSM hooks: fexit sees every LSM's verdict; the lsm/ program is the fallback (calls only).
+#define IOU_HOOK_VARIANTS(var, fn, hook)                                    \
+  constexpr ProbeVariant var[] = {{#fn "_exit", K::fexit, #fn, -1},          \
+                                  {#hook "_lsm", K::lsm, #hook, -1}};       \
+  constexpr ProbeVariant var##Latency[] = {{#fn "_enter", K::fentry, #fn, -1}};
+IOU_HOOK_VARIANTS(kHookCreds, security_uring_override_creds, uring_override_creds)
+IOU_HOOK_VARIANTS(kHookSqpoll, security_uring_sqpoll, uring_sqpoll)
+IOU_HOOK_VARIANTS(kHookCmd, security_uring_cmd, uring_cmd)
+IOU_HOOK_VARIANTS(kHookAllowed, security_uring_allowed, uring_allowed)
+#undef IOU_HOOK_VARIANTS
+
+constexpr ProbeVariant kAuditEntry[] = {{"audit_entry_exit", K::fexit, "__audit_uring_entry", -1}};
+constexpr ProbeVariant kAuditEntryLatency[] = {
+    {"audit_entry_enter", K::fentry, "__audit_uring_entry", -1}};
+constexpr ProbeVariant kAuditExit[] = {{"audit_exit_exit", K::fexit, "__audit_uring_exit", -1}};
+constexpr ProbeVariant kAuditExitLatency[] = {
+    {"audit_exit_enter", K::fentry, "__audit_uring_exit", -1}};
+
+constexpr ProbeVariant kSetupExit[] = {
+    {"setup_exit", K::tracepoint, "syscalls/sys_exit_io_uring_setup", -1}};
+constexpr ProbeVariant kRegisterEnter[] = {
+    {"register_enter", K::tracepoint, "syscalls/sys_enter_io_uring_register", -1}};
+constexpr ProbeVariant kRegisterExit[] = {
+    {"register_exit", K::tracepoint, "syscalls/sys_exit_io_uring_register", -1}};
+
 constexpr ProbeSpec kProbes[] = {
     {"submit", "ops", kSubmit},
     {"complete", "ops", kComplete},
@@ -49,6 +74,21 @@ constexpr ProbeSpec kProbes[] = {
     {"create", "rings", kCreate},
     {"cqe_overflow", "rings", kOverflow},
     {"short_write", "rings", kShortWrite},
+    {"hook_override_creds", "security", kHookCreds},
+    {"hook_override_creds_latency", "security", kHookCredsLatency},
+    {"hook_sqpoll", "security", kHookSqpoll},
+    {"hook_sqpoll_latency", "security", kHookSqpollLatency},
+    {"hook_cmd", "security", kHookCmd},
+    {"hook_cmd_latency", "security", kHookCmdLatency},
+    {"hook_allowed", "security", kHookAllowed},
+    {"hook_allowed_latency", "security", kHookAllowedLatency},
+    {"audit_entry", "security", kAuditEntry},
+    {"audit_entry_latency", "security", kAuditEntryLatency},
+    {"audit_exit", "security", kAuditExit},
+    {"audit_exit_latency", "security", kAuditExitLatency},
+    {"setup_exit", "security", kSetupExit},
+    {"register_enter", "security", kRegisterEnter},
+    {"register_exit", "security", kRegisterExit},
 };
 
 }  // namespace

@@ -44,7 +44,61 @@ constexpr std::array<std::string_view, IOU_RES_COUNT> kResults = {
 #undef IOU_X
 };
 
+// IORING_REGISTER_* in uapi order.
+constexpr std::array<std::string_view, 36> kRegisterOps = {
+    "register_buffers",        "unregister_buffers",     "register_files",
+    "unregister_files",        "register_eventfd",       "unregister_eventfd",
+    "register_files_update",   "register_eventfd_async", "register_probe",
+    "register_personality",    "unregister_personality", "register_restrictions",
+    "register_enable_rings",   "register_files2",        "register_files_update2",
+    "register_buffers2",       "register_buffers_update", "register_iowq_aff",
+    "unregister_iowq_aff",     "register_iowq_max_workers", "register_ring_fds",
+    "unregister_ring_fds",     "register_pbuf_ring",     "unregister_pbuf_ring",
+    "register_sync_cancel",    "register_file_alloc_range", "register_pbuf_status",
+    "register_napi",           "unregister_napi",        "register_clock",
+    "register_clone_buffers",  "register_send_msg_ring", "register_zcrx_ifq",
+    "register_resize_rings",   "register_mem_region",    "register_query",
+};
+static_assert(kRegisterOps.size() < IOU_REG_UNKNOWN);
+
+constexpr std::array<std::string_view, IOU_HOOK_COUNT> kHooks = {
+#define IOU_X(name, label) label,
+    IOU_HOOKS(IOU_X)
+#undef IOU_X
+};
+constexpr std::array<std::string_view, IOU_SETUP_REASON_COUNT> kSetupReasons = {
+#define IOU_X(name, label) label,
+    IOU_SETUP_REASONS(IOU_X)
+#undef IOU_X
+};
+constexpr std::array<std::string_view, IOU_CMD_OP_COUNT> kCmdOps = {
+#define IOU_X(name, op, label) label,
+    IOU_CMD_OPS(IOU_X)
+#undef IOU_X
+};
+constexpr std::array<std::string_view, IOU_CMD_TARGET_COUNT> kCmdTargets = {
+#define IOU_X(name, label) label,
+    IOU_CMD_TARGETS(IOU_X)
+#undef IOU_X
+};
+
+template <size_t N>
+std::string_view at_or(const std::array<std::string_view, N>& a, uint32_t i, std::string_view dflt) {
+  return i < N ? a[i] : dflt;
+}
+
 }  // namespace
+
+std::string_view register_opcode_name(uint32_t slot) { return at_or(kRegisterOps, slot, "unknown"); }
+int register_opcode_slot(std::string_view name) {
+  for (size_t i = 0; i < kRegisterOps.size(); ++i)
+    if (kRegisterOps[i] == name) return static_cast<int>(i);
+  return -1;
+}
+std::string_view hook_name(uint32_t hook) { return at_or(kHooks, hook, "unknown"); }
+std::string_view setup_reason_name(uint32_t r) { return at_or(kSetupReasons, r, "other"); }
+std::string_view cmd_op_name(uint32_t slot) { return at_or(kCmdOps, slot, "other"); }
+std::string_view cmd_target_name(uint32_t t) { return at_or(kCmdTargets, t, "other"); }
 
 std::string_view opcode_name(uint32_t slot) {
   return slot < kOpcodes.size() ? kOpcodes[slot] : std::string_view("unknown");

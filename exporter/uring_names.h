@@ -23,4 +23,14 @@ std::string_view result_name(uint32_t result_class);
 // Result classes that count as a denial (EPERM, EACCES).
 bool result_is_denial(uint32_t result_class);
 
+// Lower-case IORING_REGISTER_* name without the prefix ("register_personality"), "unknown" beyond.
+std::string_view register_opcode_name(uint32_t slot);
+int register_opcode_slot(std::string_view name);
+
+// Labels of the security tables in bpf/abi.h.
+std::string_view hook_name(uint32_t hook);
+std::string_view setup_reason_name(uint32_t reason);
+std::string_view cmd_op_name(uint32_t cmd_op_slot);
+std::string_view cmd_target_name(uint32_t target);
+
 }  // namespace iouring
