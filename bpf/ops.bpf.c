@@ -232,6 +232,21 @@ int BPF_PROG(submit_sqe_raw, struct io_kiocb *req, bool force_nonblock)
 	return 0;
 }
 
+/* 5.10 .. 5.17: io_uring_submit_sqe(ctx, req, opcode, user_data, flags, force_nonblock, sq_thread) */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(submit_sqe_legacy_btf, void *ctx_, struct io_kiocb *req, __u8 opcode)
+{
+	on_submit(req, opcode);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_submit_sqe")
+int BPF_PROG(submit_sqe_legacy_raw, void *ctx_, struct io_kiocb *req, __u8 opcode)
+{
+	on_submit(req, opcode);
+	return 0;
+}
+
 /* --- complete: (ctx, req, cqe) on newer kernels; (ctx, req, user_data, res, cflags, extra1,
  * extra2) on 6.1-era kernels. req is an untyped pointer in both, hence the CO-RE read. */
 
@@ -265,6 +280,26 @@ int BPF_PROG(complete_res_raw, void *ctx_, struct io_kiocb *req, __u64 user_data
 	return 0;
 }
 
+/* 5.10: io_uring_complete(ctx, user_data, res, cflags) names no request: results are counted
+ * under the unknown opcode, without latency. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(complete_legacy_btf, void *ctx_, __u64 user_data, long res, unsigned int cflags)
+{
+	struct iou_op_stats *s = stats_of(IOU_OP_UNKNOWN);
+	__u32 cls = result_class((__s32)res);
+
+	if (!s)
+		return 0;
+	if (cflags & IOU_CQE_F_MORE) {
+		s->more_cqes++;
+		return 0;
+	}
+	asm volatile("" : "+r"(cls));
+	if (cls < IOU_RES_COUNT)
+		s->completed[cls]++;
+	return 0;
+}
+
 /* --- io-wq punts: io_uring_queue_async_work(req, rw) */
 
 SEC("tp_btf/io_uring_queue_async_work")
@@ -276,6 +311,14 @@ int BPF_PROG(punt_btf, struct io_kiocb *req, int rw)
 
 SEC("raw_tp/io_uring_queue_async_work")
 int BPF_PROG(punt_raw, struct io_kiocb *req, int rw)
+{
+	on_punt(BPF_CORE_READ(req, opcode));
+	return 0;
+}
+
+/* 5.10: io_uring_queue_async_work(ctx, rw, req, work, flags) */
+SEC("tp_btf/io_uring_queue_async_work")
+int BPF_PROG(punt_legacy_btf, void *ctx_, int rw, struct io_kiocb *req)
 {
 	on_punt(BPF_CORE_READ(req, opcode));
 	return 0;

@@ -13,16 +13,20 @@ constexpr ProbeVariant kSubmit[] = {
     {"submit_req_raw", K::raw_tp, "io_uring_submit_req", 1},
     {"submit_sqe_btf", K::tp_btf, "io_uring_submit_sqe", 2},   // 5.18 .. 6.2
     {"submit_sqe_raw", K::raw_tp, "io_uring_submit_sqe", 2},
+    {"submit_sqe_legacy_btf", K::tp_btf, "io_uring_submit_sqe", 7},  // 5.10 .. 5.17
+    {"submit_sqe_legacy_raw", K::raw_tp, "io_uring_submit_sqe", 7},
 };
 constexpr ProbeVariant kComplete[] = {
     {"complete_cqe_btf", K::tp_btf, "io_uring_complete", 3},   // (ctx, req, cqe)
     {"complete_cqe_raw", K::raw_tp, "io_uring_complete", 3},
     {"complete_res_btf", K::tp_btf, "io_uring_complete", 7},   // (ctx, req, user_data, res, ...)
     {"complete_res_raw", K::raw_tp, "io_uring_complete", 7},
+    {"complete_legacy_btf", K::tp_btf, "io_uring_complete", 4},  // 5.10: no request pointer
 };
 constexpr ProbeVariant kPunt[] = {
     {"punt_btf", K::tp_btf, "io_uring_queue_async_work", 2},
     {"punt_raw", K::raw_tp, "io_uring_queue_async_work", 2},
+    {"punt_legacy_btf", K::tp_btf, "io_uring_queue_async_work", 5},  // 5.10
 };
 constexpr ProbeVariant kFailed[] = {
     {"failed_btf", K::tp_btf, "io_uring_req_failed", 3},

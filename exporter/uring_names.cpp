@@ -24,7 +24,7 @@ constexpr std::array<std::string_view, 65> kOpcodes = {
     "sendmsg_zc",   "read_multishot", "waitid",          "futex_wait",
     "futex_wake",   "futex_waitv",    "fixed_fd_install", "ftruncate",
     "bind",         "listen",         "recv_zc",         "epoll_wait",
-    "readv_fixed",  "writev_fixed",   "pipe",            "nop128",
+    "readv_fixed",  "writev_fixed",   "pipe",            "nop128",      // 7.x
     "uring_cmd128",
 };
 static_assert(kOpcodes.size() < IOU_OP_UNKNOWN, "opcode table must fit below the unknown slot");
