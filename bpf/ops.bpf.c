@@ -89,7 +89,8 @@ static __always_inline __u32 cmd_op_slot(__u32 cmd_op)
 	return IOU_CMD_OTHER;
 }
 
-/* IORING_OP_URING_CMD: which command, on what kind of file. Prep has run: the command is set. */
+/* IORING_OP_URING_CMD: which command, on what kind of file. Counted at completion: the file is
+ * only assigned when the request is issued. */
 static __always_inline void count_uring_cmd(struct io_kiocb *req)
 {
 	struct io_uring_cmd *cmd = (void *)req;
@@ -129,8 +130,7 @@ static __always_inline void on_submit(struct io_kiocb *req, __u32 opcode)
 		s->personality++;
 	if (count_audit_eligible && has_audit_context())
 		s->audit_eligible++;
-	if (opcode == IOU_OP_URING_CMD)
-		count_uring_cmd(req);
+
 	if (track_latency) {
 		struct iou_inflight v = { .start_ns = bpf_ktime_get_ns(), .op_slot = slot };
 
@@ -169,6 +169,8 @@ static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 c
 		s->more_cqes++;
 		return;
 	}
+	if (slot == IOU_OP_URING_CMD)
+		count_uring_cmd(req);
 	cls = result_class(res);
 	/* Keep the compiler from folding the bound check into the switch: the verifier needs it. */
 	asm volatile("" : "+r"(cls));

@@ -156,8 +156,8 @@ bool SecurityCollector::collect_misuse(std::vector<prometheus::MetricFamily>& ou
       add_counter(personality, {{"op", std::string(opcode_name(slot))}}, ops[slot].personality);
   out.push_back(std::move(personality));
   auto cmd = counter_family("io_uring_uring_cmd_requests_total",
-                            "IORING_OP_URING_CMD passthrough requests, by command and target file "
-                            "kind (char: e.g. NVMe generic device, block, socket, other).");
+                            "IORING_OP_URING_CMD passthrough requests completed, by command and target "
+                            "file kind (char: e.g. NVMe generic device, block, socket, other).");
   for (uint32_t op = 0; op < IOU_CMD_OP_COUNT; ++op)
     for (uint32_t t = 0; t < IOU_CMD_TARGET_COUNT; ++t)
       if (uint64_t n = cmds[op * static_cast<uint32_t>(IOU_CMD_TARGET_COUNT) + t])

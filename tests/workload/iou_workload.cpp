@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -184,6 +186,64 @@ int scenario_overflow(long n, const char*) {
   return 0;
 }
 
+// Registers a personality (the caller's credentials) and runs n NOPs under it.
+int scenario_personality(long n, const char*) {
+  Ring r;
+  int id = io_uring_register_personality(&r.ring);
+  if (id < 0) die("io_uring_register_personality", id);
+  batched(r, n,
+          [id](io_uring_sqe* s) {
+            io_uring_prep_nop(s);
+            s->personality = static_cast<__u16>(id);
+          },
+          [](int res) { expect(res, 0, "personality"); });
+  return 0;
+}
+
+// n io_uring_register calls with an opcode no kernel defines: each fails with EINVAL.
+int scenario_register_invalid(long n, const char*) {
+  Ring r;
+  for (long i = 0; i < n; ++i) {
+    int ret = static_cast<int>(syscall(__NR_io_uring_register, r.ring.ring_fd, 200, nullptr, 0));
+    if (ret != -1 || errno != EINVAL) die("io_uring_register(200) should fail with EINVAL", errno);
+  }
+  return 0;
+}
+
+// A ring whose restrictions allow only IORING_REGISTER_PERSONALITY: one restriction set
+// registered, then n IORING_REGISTER_PROBE calls refused with EACCES.
+int scenario_restricted(long n, const char*) {
+  Ring r(8, IORING_SETUP_R_DISABLED);
+  io_uring_restriction res{};
+  res.opcode = IORING_RESTRICTION_REGISTER_OP;
+  res.register_op = IORING_REGISTER_PERSONALITY;
+  // Raw syscalls: Debian's liburing 2.3 does not export these two helpers.
+  if (syscall(__NR_io_uring_register, r.ring.ring_fd, IORING_REGISTER_RESTRICTIONS, &res, 1) < 0)
+    die("IORING_REGISTER_RESTRICTIONS", errno);
+  if (syscall(__NR_io_uring_register, r.ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
+    die("IORING_REGISTER_ENABLE_RINGS", errno);
+  for (long i = 0; i < n; ++i) {
+    io_uring_probe* p = io_uring_get_probe_ring(&r.ring);
+    if (p) die("IORING_REGISTER_PROBE should be refused by the restrictions", 0);
+  }
+  return 0;
+}
+
+// n IORING_OP_URING_CMD SOCKET_URING_OP_SIOCINQ on a UDP socket (6.7+): each returns 0 bytes.
+int scenario_uring_cmd_socket(long n, const char*) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) die("socket", errno);
+  Ring r;
+  batched(r, n,
+          [fd](io_uring_sqe* s) {
+            io_uring_prep_rw(IORING_OP_URING_CMD, s, fd, nullptr, 0, 0);
+            s->cmd_op = 0;  // SOCKET_URING_OP_SIOCINQ
+          },
+          [](int res) { expect(res, 0, "uring-cmd-socket"); });
+  close(fd);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,7 +257,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: iou_workload [--uid UID] SCENARIO COUNT [ARG]\n"
                  "scenarios: nop, read FILE, punt FILE, openat FILE, openat-enoent PATH, "
-                 "openat-eacces FILE, timeout, sqpoll, multishot, fail, overflow\n");
+                 "openat-eacces FILE, timeout, sqpoll, multishot, fail, overflow, personality, "
+                 "register-invalid, restricted, uring-cmd-socket\n");
     return 2;
   }
   if (uid >= 0 && (setgid(static_cast<gid_t>(uid)) != 0 || setuid(static_cast<uid_t>(uid)) != 0))
@@ -219,6 +280,10 @@ int main(int argc, char** argv) {
   if (s == "multishot") return scenario_multishot(n, arg);
   if (s == "fail") return scenario_fail(n, arg);
   if (s == "overflow") return scenario_overflow(n, arg);
+  if (s == "personality") return scenario_personality(n, arg);
+  if (s == "register-invalid") return scenario_register_invalid(n, arg);
+  if (s == "restricted") return scenario_restricted(n, arg);
+  if (s == "uring-cmd-socket") return scenario_uring_cmd_socket(n, arg);
   std::fprintf(stderr, "iou_workload: unknown scenario %s\n", s.c_str());
   return 2;
 }
