@@ -64,15 +64,31 @@ struct iou_op_stats {
 
 /* ops_globals: PERCPU_ARRAY[1]. */
 struct iou_op_globals {
+	__u64 workload_dropped_series;    /* cgroups that found the workload table full */
+	__u64 workload_dropped_events;    /* events counted under the overflow workload */
 	__u64 aux_cqes;                   /* CQEs posted without a request, final (msg_ring, ...) */
 	__u64 multishot_cqes;             /* CQEs posted without a request, flagged F_MORE */
 };
 
-/* ops_inflight: HASH keyed by the kernel's request address, only when latency is tracked. */
+/* ops_inflight: HASH keyed by the kernel's request address, when latency or attribution is on. */
 struct iou_inflight {
 	__u64 start_ns;
+	__u64 cgroup_id;                  /* submitter's cgroup (v2), carried to the completion */
 	__u32 op_slot;
 	__u32 pad;
+};
+
+/* workload_stats: PERCPU_HASH keyed by cgroup v2 id, sized to the attribution budget. Key 0 is
+ * the overflow workload: events of cgroups that did not fit land there, so the sum over all
+ * workloads stays equal to the node totals. */
+#define IOU_WORKLOAD_OVERFLOW 0ULL
+struct iou_workload_stats {
+	__u64 submitted[IOU_OP_SLOTS];
+	__u64 completed[IOU_RES_COUNT];   /* request-ending CQEs by result class */
+	__u64 latency[IOU_LAT_BUCKETS];
+	__u64 latency_sum_ns;
+	__u64 rings_created;
+	__u64 sqpoll_rings;
 };
 
 #define IOU_SETUP_FLAG_BITS 32

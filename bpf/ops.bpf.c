@@ -26,6 +26,8 @@ const volatile bool track_latency = true;
 const volatile __u64 req_creds_mask = 0;
 /* Count submissions by tasks with an audit context (when the audit hooks are probed). */
 const volatile bool count_audit_eligible = false;
+/* Per-workload (cgroup) accounting; off = no extra work on the hot path. */
+const volatile bool attribute_workloads = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -55,6 +57,63 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } uring_cmd_stats SEC(".maps");
+
+/* Sized by the loader to the attribution budget + 1 (the overflow key, inserted before attach). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct iou_workload_stats);
+} workload_stats SEC(".maps");
+
+/* Cgroups already counted as dropped, so each is counted once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} workload_dropped SEC(".maps");
+
+/* A zeroed value to insert from (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iou_workload_stats);
+} workload_zero SEC(".maps");
+
+static __always_inline struct iou_op_globals *globals(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ops_globals, &zero);
+}
+
+/* The workload's counters, created on first use; the overflow workload when the table is full. */
+static __always_inline struct iou_workload_stats *workload_of(__u64 cgroup_id)
+{
+	struct iou_workload_stats *w = bpf_map_lookup_elem(&workload_stats, &cgroup_id);
+	struct iou_op_globals *g;
+	__u64 overflow = IOU_WORKLOAD_OVERFLOW;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	if (w)
+		return w;
+	w = bpf_map_lookup_elem(&workload_zero, &zero);
+	if (w && bpf_map_update_elem(&workload_stats, &cgroup_id, w, BPF_NOEXIST) != -7 /* E2BIG */) {
+		w = bpf_map_lookup_elem(&workload_stats, &cgroup_id);
+		if (w)
+			return w;
+	}
+	g = globals();
+	if (g) {
+		g->workload_dropped_events++;
+		if (bpf_map_update_elem(&workload_dropped, &cgroup_id, &one, BPF_NOEXIST) == 0)
+			g->workload_dropped_series++;
+	}
+	return bpf_map_lookup_elem(&workload_stats, &overflow);
+}
 
 static __always_inline __u32 op_slot(__u32 opcode)
 {
@@ -121,18 +180,28 @@ static __always_inline void on_submit(struct io_kiocb *req, __u32 opcode)
 {
 	__u32 slot = op_slot(opcode);
 	struct iou_op_stats *s = stats_of(slot);
+	struct iou_workload_stats *w;
 	__u64 key = (__u64)req;
+	__u64 cgroup_id = 0;
 
 	if (!s)
 		return;
 	s->submitted++;
+	if (attribute_workloads) {
+		cgroup_id = bpf_get_current_cgroup_id();
+		w = workload_of(cgroup_id);
+		if (w && slot < IOU_OP_SLOTS)
+			w->submitted[slot]++;
+	}
 	if (req_creds_mask && (BPF_CORE_READ_BITFIELD_PROBED(req, flags) & req_creds_mask))
 		s->personality++;
 	if (count_audit_eligible && has_audit_context())
 		s->audit_eligible++;
 
-	if (track_latency) {
-		struct iou_inflight v = { .start_ns = bpf_ktime_get_ns(), .op_slot = slot };
+	if (track_latency || attribute_workloads) {
+		struct iou_inflight v = {
+			.start_ns = bpf_ktime_get_ns(), .cgroup_id = cgroup_id, .op_slot = slot
+		};
 
 		if (bpf_map_update_elem(&ops_inflight, &key, &v, BPF_ANY))
 			s->latency_untracked++;
@@ -141,15 +210,16 @@ static __always_inline void on_submit(struct io_kiocb *req, __u32 opcode)
 
 static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 cflags)
 {
+	struct iou_workload_stats *w = NULL;
 	struct iou_inflight *in = NULL;
 	struct iou_op_stats *s;
 	__u64 key = (__u64)req;
-	__u32 cls, slot;
+	__u64 delta = 0;
+	__u32 cls, slot, b = 0;
 
 	if (!req) {
 		/* Posted without a request: multishot follow-ups (F_MORE) and aux CQEs. */
-		__u32 zero = 0;
-		struct iou_op_globals *g = bpf_map_lookup_elem(&ops_globals, &zero);
+		struct iou_op_globals *g = globals();
 
 		if (g) {
 			if (cflags & IOU_CQE_F_MORE)
@@ -159,7 +229,7 @@ static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 c
 		}
 		return;
 	}
-	if (track_latency)
+	if (track_latency || attribute_workloads)
 		in = bpf_map_lookup_elem(&ops_inflight, &key);
 	slot = in ? in->op_slot : op_slot(BPF_CORE_READ(req, opcode));
 	s = stats_of(slot);
@@ -174,18 +244,29 @@ static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 c
 	cls = result_class(res);
 	/* Keep the compiler from folding the bound check into the switch: the verifier needs it. */
 	asm volatile("" : "+r"(cls));
-	if (cls < IOU_RES_COUNT)
-		s->completed[cls]++;
-	if (in) {
-		__u64 delta = bpf_ktime_get_ns() - in->start_ns;
-		__u32 b = iou_latency_bucket(delta);
-
+	if (cls >= IOU_RES_COUNT)
+		return;
+	s->completed[cls]++;
+	if (attribute_workloads)
+		w = workload_of(in ? in->cgroup_id : bpf_get_current_cgroup_id());
+	if (w)
+		w->completed[cls]++;
+	if (!in)
+		return;
+	if (track_latency) {
+		delta = bpf_ktime_get_ns() - in->start_ns;
+		b = iou_latency_bucket(delta);
 		asm volatile("" : "+r"(b));
-		if (b < IOU_LAT_BUCKETS)
+		if (b < IOU_LAT_BUCKETS) {
 			s->latency[b]++;
+			if (w)
+				w->latency[b]++;
+		}
 		s->latency_sum_ns += delta;
-		bpf_map_delete_elem(&ops_inflight, &key);
+		if (w)
+			w->latency_sum_ns += delta;
 	}
+	bpf_map_delete_elem(&ops_inflight, &key);
 }
 
 static __always_inline void on_punt(__u32 opcode)
@@ -323,6 +404,33 @@ SEC("tp_btf/io_uring_queue_async_work")
 int BPF_PROG(punt_legacy_btf, void *ctx_, int rw, struct io_kiocb *req)
 {
 	on_punt(BPF_CORE_READ(req, opcode));
+	return 0;
+}
+
+/* --- rings created per workload: io_uring_create(fd, ctx, sq_entries, cq_entries, flags). The
+ * node-wide ring counters live in rings.bpf.c; this program only attributes. */
+static __always_inline void on_create_workload(__u32 flags)
+{
+	struct iou_workload_stats *w = workload_of(bpf_get_current_cgroup_id());
+
+	if (!w)
+		return;
+	w->rings_created++;
+	if (flags & 2 /* IORING_SETUP_SQPOLL */)
+		w->sqpoll_rings++;
+}
+
+SEC("tp_btf/io_uring_create")
+int BPF_PROG(create_workload_btf, int fd, void *ctx_, __u32 sq, __u32 cq, __u32 flags)
+{
+	on_create_workload(flags);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_create")
+int BPF_PROG(create_workload_raw, int fd, void *ctx_, __u32 sq, __u32 cq, __u32 flags)
+{
+	on_create_workload(flags);
 	return 0;
 }
 

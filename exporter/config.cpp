@@ -49,6 +49,9 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
       ->capture_default_str();
   app.add_option("--web.telemetry-path", out.telemetry_path, "Path under which metrics are served")
       ->capture_default_str();
+  app.add_option("--web.config.file", out.web_config_file,
+                 "Web config (TLS, client certificates, basic auth, response headers) in the "
+                 "Prometheus exporter-toolkit format (as node_exporter's --web.config.file)");
   app.add_option("--web.max-requests", out.max_requests,
                  "Maximum number of requests served at once")
       ->check(CLI::Range(1, 1024))
@@ -72,6 +75,22 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
   app.add_option("--bpf.disable-program-type", out.disabled_prog_types,
                  "Never use BPF programs of this type; the next variant is used (repeatable)")
       ->check(CLI::IsMember({"tp_btf", "raw_tp", "tracepoint", "fentry", "fexit", "lsm"}));
+
+  app.add_option("--attribution.granularity", out.attribution,
+                 "Per-workload metrics by: pod, container, cgroup, or none (no per-workload work "
+                 "in the kernel)")
+      ->check(CLI::IsMember({"none", "cgroup", "container", "pod"}))
+      ->capture_default_str();
+  app.add_option("--attribution.max-cgroups", out.attribution_max_cgroups,
+                 "Budget: cgroups tracked individually; the rest share cgroup=\"_overflow\"")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  app.add_option("--attribution.unknown-cgroups", out.attribution_unknown,
+                 "Non-Kubernetes cgroups: keep their path as the cgroup label, or none")
+      ->check(CLI::IsMember({"cgroup", "none"}))
+      ->capture_default_str();
+  app.add_option("--attribution.cgroup-root", out.cgroup_root,
+                 "cgroup v2 mount (default: found in /proc/self/mountinfo)");
 
   try {
     app.parse(argc, argv);

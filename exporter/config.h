@@ -24,6 +24,11 @@ struct Config {
   std::string btf_path;                          // "" = the running kernel's /sys/kernel/btf/vmlinux
   std::vector<std::string> disabled_prog_types;  // e.g. tp_btf: force the raw_tp variants
   int max_requests = 8;
+  std::string attribution = "pod";                // none, cgroup, container, pod
+  uint32_t attribution_max_cgroups = 1024;
+  std::string attribution_unknown = "cgroup";     // cgroup: label non-pod cgroups by path; none
+  std::string cgroup_root;                        // "" = the cgroup2 mount from mountinfo
+  std::string web_config_file;  // --web.config.file: TLS, basic auth, headers ("" = none)
 };
 
 enum class ParseStatus { run, exit_success, exit_failure };

@@ -3,8 +3,12 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+
+#include "basic_auth.h"
+#include "web_config.h"
 
 namespace iouring {
 namespace {
@@ -29,10 +33,22 @@ std::string landing_page(const std::string& metrics_path) {
 
 }  // namespace
 
-HttpServer::HttpServer(const Config& cfg, std::function<std::string()> render_metrics)
-    : cfg_(cfg), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(const Config& cfg, std::function<std::string()> render_metrics,
+                       const WebConfig* web)
+    : cfg_(cfg) {
+  if (web && web->tls_enabled()) {
+    // Called once, right here; a failure leaves the server invalid and bind() reports it.
+    server_ = std::make_unique<httplib::SSLServer>(
+        [this, tls = web->tls](SSL_CTX& ctx) { return configure_ssl_ctx(&ctx, tls, tls_error_); });
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   auto& s = *server_;
-  const int workers = cfg.max_requests;
+  // More connection threads than --web.max-requests: a few slow or idle clients (TLS handshakes,
+  // keep-alive) must not starve everyone, and /healthz and the 503 below must still be answered
+  // while max-requests scrapes render. Scrapes beyond the limit get 503 at once (as promhttp's
+  // MaxRequestsInFlight does) instead of waiting in a queue.
+  const int workers = 2 * cfg.max_requests + 4;
   s.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
@@ -40,8 +56,22 @@ HttpServer::HttpServer(const Config& cfg, std::function<std::string()> render_me
   s.set_keep_alive_max_count(100);
   s.set_payload_max_length(64 * 1024);
 
-  s.Get(cfg.telemetry_path, [render = std::move(render_metrics)](const httplib::Request&,
-                                                                  httplib::Response& res) {
+  s.Get(cfg.telemetry_path, [render = std::move(render_metrics), limit = cfg.max_requests,
+                              inflight = std::make_shared<std::atomic<int>>(0)](
+                                 const httplib::Request&, httplib::Response& res) {
+    if (inflight->fetch_add(1) >= limit) {
+      inflight->fetch_sub(1);
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content("503 Service Unavailable: more than --web.max-requests=" +
+                          std::to_string(limit) + " scrapes at once\n",
+                      "text/plain; charset=utf-8");
+      return;
+    }
+    struct Release {
+      std::atomic<int>& n;
+      ~Release() { n.fetch_sub(1); }
+    } release{*inflight};
     res.set_content(render(), kMetricsContentType);
   });
   s.Get("/", [page = landing_page(cfg.telemetry_path)](const httplib::Request&,
@@ -58,12 +88,54 @@ HttpServer::HttpServer(const Config& cfg, std::function<std::string()> render_me
     if (res.body.empty())
       res.set_content(std::to_string(res.status) + "\n", "text/plain; charset=utf-8");
   });
+  if (web) install_web_config(*web);
+}
+
+void HttpServer::install_web_config(const WebConfig& web) {
+  using HandlerResponse = httplib::Server::HandlerResponse;
+  if (web.auth_enabled()) auth_ = std::make_unique<BasicAuthenticator>(web.basic_auth_users);
+  if (web.rate_limited())
+    limiter_ = std::make_unique<RequestRateLimiter>(web.rate_limit_interval_ns,
+                                                    web.rate_limit_burst);
+  // Rate limit, then credentials, on every path but /healthz (kubelet probes carry none).
+  const bool open_healthz = cfg_.telemetry_path != "/healthz";
+  server_->set_pre_routing_handler([this, open_healthz](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    if (open_healthz && req.path == "/healthz") return HandlerResponse::Unhandled;
+    if (limiter_ && !limiter_->allow()) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content("429 Too Many Requests (rate_limit of --web.config.file)\n",
+                      "text/plain; charset=utf-8");
+      return HandlerResponse::Handled;
+    }
+    if (auth_ && !auth_->verify_header(req.get_header_value("Authorization"))) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=\"io_uring_exporter\", charset=\"UTF-8\"");
+      res.set_content("401 Unauthorized\n", "text/plain; charset=utf-8");
+      return HandlerResponse::Handled;
+    }
+    return HandlerResponse::Unhandled;
+  });
+  // Configured headers go on every response and replace the built-in defaults of the same name.
+  if (!web.headers.empty())
+    server_->set_post_routing_handler(
+        [headers = web.headers](const httplib::Request&, httplib::Response& res) {
+          for (const auto& [name, value] : headers) {
+            res.headers.erase(name);
+            res.set_header(name, value);
+          }
+        });
 }
 
 HttpServer::~HttpServer() = default;
 
 bool HttpServer::bind(std::string& error) {
   const std::string host = cfg_.listen.host.empty() ? "0.0.0.0" : cfg_.listen.host;
+  if (!server_->is_valid()) {
+    error = "--web.config.file: cannot set up TLS: " + tls_error_;
+    return false;
+  }
   errno = 0;
   if (!server_->bind_to_port(host, cfg_.listen.port)) {
     int err = errno;

@@ -75,8 +75,13 @@ void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
   skel->rodata->count_audit_eligible = std::any_of(
       chosen.begin(), chosen.end(),
       [](const ProbeVariant* v) { return v && v->target == "__audit_uring_entry"; });
-  bpf_map__set_max_entries(skel->maps.ops_inflight,
-                           opts.track_latency ? std::max<uint32_t>(opts.inflight_entries, 1) : 1);
+  const bool attribute = opts.workload_budget > 0;
+  skel->rodata->attribute_workloads = attribute;
+  bpf_map__set_max_entries(skel->maps.ops_inflight, opts.track_latency || attribute
+                                                        ? std::max<uint32_t>(opts.inflight_entries, 1)
+                                                        : 1);
+  bpf_map__set_max_entries(skel->maps.workload_stats, attribute ? opts.workload_budget + 1 : 1);
+  if (!attribute) bpf_map__set_max_entries(skel->maps.workload_dropped, 1);
 }
 
 struct iouring_bpf* open_object(const LoaderOptions& opts) {
@@ -131,6 +136,7 @@ int Loader::map_fd(MapId id) const {
     case MapId::audit_stats: return bpf_map__fd(skel_->maps.audit_stats);
     case MapId::setup_stats: return bpf_map__fd(skel_->maps.setup_stats);
     case MapId::register_stats: return bpf_map__fd(skel_->maps.register_stats);
+    case MapId::workload_stats: return bpf_map__fd(skel_->maps.workload_stats);
     case MapId::kCount: break;
   }
   return -1;
@@ -226,6 +232,18 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
              " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; --log.level=debug "
              "shows the verifier log)";
     return nullptr;
+  }
+
+  // The overflow workload must exist before any event can need it.
+  if (opts.workload_budget > 0) {
+    int ncpus = libbpf_num_possible_cpus();
+    std::vector<iou_workload_stats> zero(ncpus > 0 ? ncpus : 1);
+    __u64 key = IOU_WORKLOAD_OVERFLOW;
+    if (bpf_map__update_elem(self->skel_->maps.workload_stats, &key, sizeof(key), zero.data(),
+                             zero.size() * sizeof(zero[0]), BPF_NOEXIST) != 0) {
+      *error = "cannot create the overflow workload entry: " + errno_text(errno);
+      return nullptr;
+    }
   }
 
   for (size_t i = 0; i < specs.size(); ++i) {

@@ -34,6 +34,7 @@ struct ProbeStatus {
 struct LoaderOptions {
   bool track_latency = true;
   uint32_t inflight_entries = 16384;
+  uint32_t workload_budget = 0;                   // cgroups tracked per workload; 0 = attribution off
   std::string btf_path;                           // custom kernel BTF for CO-RE, "" = running kernel
   std::vector<ProgKind> disabled_kinds;           // program types never to use
   std::function<bool(std::string_view collector)> collector_enabled = [](std::string_view) {

@@ -14,6 +14,8 @@
 #include "collectors/ops_collector.h"
 #include "collectors/posture_collector.h"
 #include "collectors/security_collector.h"
+#include "collectors/workload_collector.h"
+#include "cgroup_resolver.h"
 #include "collectors/rings_collector.h"
 #include "config.h"
 #include "http_server.h"
@@ -23,6 +25,7 @@
 #include "map_source.h"
 #include "posture.h"
 #include "scraper.h"
+#include "web_config.h"
 
 using namespace iouring;
 
@@ -46,6 +49,14 @@ int main(int argc, char** argv) {
   setup_logging(cfg.log_level);
   spdlog::info("io_uring_exporter {} ({}) starting", kVersion, kRevision);
 
+  // The web config is checked first (certificates, keys, hashes): a bad one fails fast.
+  WebConfig web;
+  if (!cfg.web_config_file.empty()) {
+    std::string web_error;
+    if (!load_web_config(cfg.web_config_file, web, web_error)) return fail(web_error);
+    for (const std::string& warning : web.warnings) spdlog::warn("{}", warning);
+  }
+
   auto caps = read_process_caps();
   if (!caps) return fail("cannot read /proc/self/status: is /proc mounted?");
   if (std::string why = missing_bpf_capabilities(*caps); !why.empty()) return fail(why);
@@ -58,6 +69,19 @@ int main(int argc, char** argv) {
   lopts.track_latency = cfg.ops_latency;
   lopts.inflight_entries = cfg.inflight_entries;
   lopts.btf_path = cfg.btf_path;
+  WorkloadOptions wopts;
+  parse_granularity(cfg.attribution, wopts.granularity);
+  wopts.label_unknown_cgroups = cfg.attribution_unknown == "cgroup";
+  wopts.latency = cfg.ops_latency;
+  wopts.budget = cfg.attribution_max_cgroups;
+  CgroupResolver resolver(cfg.cgroup_root);
+  if (wopts.granularity != Granularity::none && !resolver.usable()) {
+    spdlog::warn("no cgroup v2 hierarchy found (mount cgroup2, or pass --attribution.cgroup-root): "
+                 "per-workload metrics disabled");
+    wopts.granularity = Granularity::none;
+  }
+  cfg.collectors["workloads"] = wopts.granularity != Granularity::none;
+  lopts.workload_budget = cfg.collectors["workloads"] ? cfg.attribution_max_cgroups : 0;
   for (const std::string& name : cfg.disabled_prog_types) {
     ProgKind kind;
     if (parse_prog_kind(name, kind)) lopts.disabled_kinds.push_back(kind);
@@ -82,6 +106,8 @@ int main(int argc, char** argv) {
     scraper.add(std::make_unique<SecurityCollector>(
         maps, [&loader](std::string_view probe) { return loader->attached(probe); }));
   if (cfg.collectors["posture"]) scraper.add(std::make_unique<PostureCollector>());
+  if (cfg.collectors["workloads"])
+    scraper.add(std::make_unique<WorkloadCollector>(maps, resolver, wopts));
   scraper.add(std::make_unique<ExporterCollector>(maps, loader->probes()));
 
   // The setup refusal classifier reads kernel.io_uring_disabled from a map: keep it current.
@@ -103,8 +129,14 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  HttpServer server(cfg, [&scraper] { return scraper.render(); });
+  HttpServer server(cfg, [&scraper] { return scraper.render(); }, &web);
   if (!server.bind(error)) return fail(error);
+  if (!web.path.empty())
+    spdlog::info("web config {}: TLS {}, basic auth {}, rate limit {}", web.path,
+                 web.tls_enabled() ? "on" : "off",
+                 web.auth_enabled() ? std::to_string(web.basic_auth_users.size()) + " user(s)"
+                                    : std::string("off"),
+                 web.rate_limited() ? "on" : "off");
   spdlog::info("serving {} on {} ({} of {} probes attached)", cfg.telemetry_path,
                cfg.listen_address, loader->attached_count(), loader->probes().size());
 

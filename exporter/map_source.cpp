@@ -3,9 +3,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <numeric>
+#include <unordered_set>
 
 namespace iouring {
 namespace {
@@ -22,6 +24,7 @@ std::string_view map_name(MapId id) {
     case MapId::audit_stats: return "audit_stats";
     case MapId::setup_stats: return "setup_stats";
     case MapId::register_stats: return "register_stats";
+    case MapId::workload_stats: return "workload_stats";
     case MapId::kCount: break;
   }
   return "unknown";
@@ -65,6 +68,42 @@ int BpfMapReader::read_percpu_sum(MapId id, std::span<uint64_t> out, size_t valu
       for (size_t w = 0; w < value_words; ++w) dst[w] += cpu_values[c * value_words + w];
   }
   return 0;
+}
+
+int BpfMapReader::read_percpu_hash_sum(
+    MapId id, size_t value_words,
+    const std::function<void(uint64_t, std::span<const uint64_t>)>& fn) {
+  int fd = fds_[static_cast<size_t>(id)];
+  if (fd < 0) return -EBADF;
+  if (ncpus_ <= 0) return -EINVAL;
+  std::lock_guard lock(mu_);
+  scratch_.resize(value_words * ncpus_);
+  std::vector<uint64_t> sum(value_words);
+  uint64_t key = 0, next = 0;
+  const uint64_t* prev = nullptr;
+  // Plain iteration: entries are bounded by the attribution budget. A key deleted while we walk
+  // restarts from the beginning in the kernel; the visited set keeps each key reported once.
+  std::unordered_set<uint64_t> seen;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, scratch_.data()) != 0) {
+      if (errno == ENOENT) continue;
+      return -errno;
+    }
+    if (!seen.insert(key).second) continue;
+    std::fill(sum.begin(), sum.end(), 0);
+    for (int c = 0; c < ncpus_; ++c)
+      for (size_t w = 0; w < value_words; ++w) sum[w] += scratch_[c * value_words + w];
+    fn(key, sum);
+  }
+  return errno == ENOENT ? 0 : -errno;
+}
+
+int BpfMapReader::delete_key(MapId id, uint64_t key) {
+  int fd = fds_[static_cast<size_t>(id)];
+  if (fd < 0) return -EBADF;
+  return bpf_map_delete_elem(fd, &key) == 0 ? 0 : -errno;
 }
 
 }  // namespace iouring

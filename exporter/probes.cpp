@@ -70,6 +70,11 @@ constexpr ProbeVariant kRegisterEnter[] = {
 constexpr ProbeVariant kRegisterExit[] = {
     {"register_exit", K::tracepoint, "syscalls/sys_exit_io_uring_register", -1}};
 
+constexpr ProbeVariant kWorkloadCreate[] = {
+    {"create_workload_btf", K::tp_btf, "io_uring_create", 5},
+    {"create_workload_raw", K::raw_tp, "io_uring_create", 5},
+};
+
 constexpr ProbeSpec kProbes[] = {
     {"submit", "ops", kSubmit},
     {"complete", "ops", kComplete},
@@ -78,6 +83,7 @@ constexpr ProbeSpec kProbes[] = {
     {"create", "rings", kCreate},
     {"cqe_overflow", "rings", kOverflow},
     {"short_write", "rings", kShortWrite},
+    {"workload_create", "workloads", kWorkloadCreate},
     {"hook_override_creds", "security", kHookCreds},
     {"hook_override_creds_latency", "security", kHookCredsLatency},
     {"hook_sqpoll", "security", kHookSqpoll},

@@ -19,6 +19,28 @@ class FakeMapReader final : public MapReader {
     std::memcpy(words.data(), values.data(), values.size() * sizeof(T));
   }
   void fail(MapId id) { failing_[id] = true; }
+  template <class T>
+  void set_hash(MapId id, const std::map<uint64_t, T>& entries) {
+    auto& h = hashes_[id];
+    h.clear();
+    for (const auto& [k, v] : entries) {
+      std::vector<uint64_t> words(sizeof(T) / 8);
+      std::memcpy(words.data(), &v, sizeof(T));
+      h[k] = std::move(words);
+    }
+  }
+  bool has_key(MapId id, uint64_t key) { return hashes_[id].count(key) > 0; }
+
+  int read_percpu_hash_sum(
+      MapId id, size_t,
+      const std::function<void(uint64_t, std::span<const uint64_t>)>& fn) override {
+    if (failing_[id]) return -EIO;
+    for (const auto& [k, v] : hashes_[id]) fn(k, v);
+    return 0;
+  }
+  int delete_key(MapId id, uint64_t key) override {
+    return hashes_[id].erase(key) ? 0 : -ENOENT;
+  }
 
   int read_percpu_sum(MapId id, std::span<uint64_t> out, size_t) override {
     if (failing_[id]) return -EIO;
@@ -31,6 +53,7 @@ class FakeMapReader final : public MapReader {
  private:
   std::map<MapId, std::vector<uint64_t>> maps_;
   std::map<MapId, bool> failing_;
+  std::map<MapId, std::map<uint64_t, std::vector<uint64_t>>> hashes_;
 };
 
 }  // namespace iouring::test

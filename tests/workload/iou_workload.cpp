@@ -244,6 +244,31 @@ int scenario_uring_cmd_socket(long n, const char*) {
   return 0;
 }
 
+// Moves itself into DIR/0 .. DIR/(n-1) (cgroup v2 directories) in turn and runs 2 NOPs on a
+// fresh ring in each; returns to its first cgroup at the end.
+int scenario_cgroup_hop(long n, const char* dir) {
+  auto move_to = [](const std::string& cg) {
+    FILE* f = std::fopen((cg + "/cgroup.procs").c_str(), "w");
+    if (!f || std::fprintf(f, "0\n") < 0 || std::fclose(f) != 0) die(cg.c_str(), errno);
+  };
+  char self[4096] = {};
+  FILE* f = std::fopen("/proc/self/cgroup", "r");
+  std::string home;
+  while (f && std::fgets(self, sizeof(self), f))
+    if (std::strncmp(self, "0::", 3) == 0) home = std::string(self + 3, std::strcspn(self + 3, "\n"));
+  if (f) std::fclose(f);
+  for (long i = 0; i < n; ++i) {
+    move_to(std::string(dir) + "/" + std::to_string(i));
+    Ring r(4);
+    batched(r, 2, [](io_uring_sqe* s) { io_uring_prep_nop(s); }, [](int res) { expect(res, 0, "hop"); });
+  }
+  // dir is <cgroup2 mount>/<relative path>; go back to where we started.
+  std::string d(dir);
+  std::string mount = d.substr(0, d.find("/iou-"));
+  if (!home.empty()) move_to(mount + (home == "/" ? "" : home));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -284,6 +309,7 @@ int main(int argc, char** argv) {
   if (s == "register-invalid") return scenario_register_invalid(n, arg);
   if (s == "restricted") return scenario_restricted(n, arg);
   if (s == "uring-cmd-socket") return scenario_uring_cmd_socket(n, arg);
+  if (s == "cgroup-hop") return need_arg(), scenario_cgroup_hop(n, arg);
   std::fprintf(stderr, "iou_workload: unknown scenario %s\n", s.c_str());
   return 2;
 }
