@@ -24,6 +24,9 @@
 const volatile bool track_latency = true;
 /* REQ_F_CREDS in this kernel (found in its BTF by the loader), 0 = do not count personalities. */
 const volatile __u64 req_creds_mask = 0;
+/* Keep submit timestamps/cgroups per request: false where the completion tracepoint names no
+ * request (5.10), since nothing could ever remove the entries. */
+const volatile bool use_inflight = true;
 /* Count submissions by tasks with an audit context (when the audit hooks are probed). */
 const volatile bool count_audit_eligible = false;
 /* Per-workload (cgroup) accounting; off = no extra work on the hot path. */
@@ -198,7 +201,7 @@ static __always_inline void on_submit(struct io_kiocb *req, __u32 opcode)
 	if (count_audit_eligible && has_audit_context())
 		s->audit_eligible++;
 
-	if (track_latency || attribute_workloads) {
+	if (use_inflight) {
 		struct iou_inflight v = {
 			.start_ns = bpf_ktime_get_ns(), .cgroup_id = cgroup_id, .op_slot = slot
 		};
@@ -229,7 +232,7 @@ static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 c
 		}
 		return;
 	}
-	if (track_latency || attribute_workloads)
+	if (use_inflight)
 		in = bpf_map_lookup_elem(&ops_inflight, &key);
 	slot = in ? in->op_slot : op_slot(BPF_CORE_READ(req, opcode));
 	s = stats_of(slot);
@@ -277,12 +280,17 @@ static __always_inline void on_punt(__u32 opcode)
 		s->async_punts++;
 }
 
-static __always_inline void on_failed_init(__u32 opcode)
+static __always_inline void on_failed_init(const void *req, __u32 opcode)
 {
 	struct iou_op_stats *s = stats_of(op_slot(opcode));
+	__u64 key = (__u64)req;
 
 	if (s)
 		s->failed_init++;
+	/* Never submitted: a stale entry at this address (a recycled request whose CQE was skipped
+	 * or overflowed) must not lend its opcode and start time to this completion. */
+	if (use_inflight)
+		bpf_map_delete_elem(&ops_inflight, &key);
 }
 
 /* --- submit: io_uring_submit_req(req) since 6.3; io_uring_submit_sqe(req, force_nonblock) before */
@@ -440,14 +448,14 @@ int BPF_PROG(create_workload_raw, int fd, void *ctx_, __u32 sq, __u32 cq, __u32 
 SEC("tp_btf/io_uring_req_failed")
 int BPF_PROG(failed_btf, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
 {
-	on_failed_init(sqe->opcode);
+	on_failed_init(req, sqe->opcode);
 	return 0;
 }
 
 SEC("raw_tp/io_uring_req_failed")
 int BPF_PROG(failed_raw, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
 {
-	on_failed_init(BPF_CORE_READ(sqe, opcode));
+	on_failed_init(req, BPF_CORE_READ(sqe, opcode));
 	return 0;
 }
 

@@ -193,11 +193,21 @@ int BPF_PROG(audit_entry_enter, __u8 op)
 	return 0;
 }
 
+/* SQPOLL threads call audit_uring_entry(IORING_OP_NOP) once when they start (6.1+, the
+ * CVE-2024-41001 fix); NOP itself is audit_skip everywhere, so op 0 is never a request. */
+#define AUDIT_OP_IGNORED 0x100
+
 SEC("fexit/__audit_uring_entry")
 int BPF_PROG(audit_entry_exit, __u8 op)
 {
-	struct iou_audit_stats *s = audit_of(op);
+	struct iou_audit_stats *s;
 
+	if (op == 0) {
+		state_take(SLOT_AUDIT_ENTRY);
+		state_put(SLOT_AUDIT_OP, AUDIT_OP_IGNORED);
+		return 0;
+	}
+	s = audit_of(op);
 	state_put(SLOT_AUDIT_OP, op);
 	if (!s)
 		return 0;
@@ -216,8 +226,14 @@ int BPF_PROG(audit_exit_enter, int success, long code)
 SEC("fexit/__audit_uring_exit")
 int BPF_PROG(audit_exit_exit, int success, long code)
 {
-	struct iou_audit_stats *s = audit_of((__u32)state_get(SLOT_AUDIT_OP));
+	__u64 op = state_get(SLOT_AUDIT_OP);
+	struct iou_audit_stats *s;
 
+	if (op == AUDIT_OP_IGNORED) {
+		state_take(SLOT_AUDIT_EXIT);
+		return 0;
+	}
+	s = audit_of((__u32)op);
 	if (!s)
 		return 0;
 	s->exit_calls++;

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "build_info.h"
+#include "privileges.h"
 
 namespace iouring {
 
@@ -53,7 +54,7 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
                  "Web config (TLS, client certificates, basic auth, response headers) in the "
                  "Prometheus exporter-toolkit format (as node_exporter's --web.config.file)");
   app.add_option("--web.max-requests", out.max_requests,
-                 "Maximum number of requests served at once")
+                 "Maximum number of scrapes rendered at once; more get 503 at once (not queued)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_option("--log.level", out.log_level, "Log level: debug, info, warn, error")
@@ -92,6 +93,23 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
   app.add_option("--attribution.cgroup-root", out.cgroup_root,
                  "cgroup v2 mount (default: found in /proc/self/mountinfo)");
 
+  bool pin = true;
+  app.add_option("--bpf.pin-path", out.bpf_pin_path,
+                 "bpffs directory where the BPF maps and links are pinned, so counters continue "
+                 "and programs stay attached across restarts (\"\" = do not pin; default: " +
+                     out.bpf_pin_path + ")")
+      ->expected(0, 1);  // --bpf.pin-path= is an empty value (no default_str: CLI11 would use it)
+  app.add_flag("--bpf.pin,!--no-bpf.pin", pin,
+               "Pin the BPF state under --bpf.pin-path (default: enabled)");
+  app.add_flag("--bpf.uninstall", out.bpf_uninstall,
+               "Remove everything pinned under --bpf.pin-path (detaching the programs once no "
+               "exporter runs) and exit");
+  std::vector<std::string> keep_caps;
+  app.add_option("--runtime.keep-capabilities", keep_caps,
+                 "Capabilities kept after start-up, comma-separated (default: none; e.g. "
+                 "CAP_AUDIT_CONTROL to read the audit status at every scrape)")
+      ->delimiter(',');
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -108,6 +126,11 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
   if (out.telemetry_path.empty() || out.telemetry_path.front() != '/' || out.telemetry_path == "/")
     return {ParseStatus::exit_failure,
             "error: --web.telemetry-path must start with '/' and not be '/' (e.g. /metrics)"};
+  if (!pin) out.bpf_pin_path.clear();
+  if (out.bpf_uninstall && out.bpf_pin_path.empty())
+    return {ParseStatus::exit_failure, "error: --bpf.uninstall needs a --bpf.pin-path"};
+  if (!parse_capability_list(keep_caps, out.keep_capabilities, why))
+    return {ParseStatus::exit_failure, "error: --runtime.keep-capabilities: " + why};
   return {ParseStatus::run, {}};
 }
 

@@ -29,6 +29,9 @@ struct Config {
   std::string attribution_unknown = "cgroup";     // cgroup: label non-pod cgroups by path; none
   std::string cgroup_root;                        // "" = the cgroup2 mount from mountinfo
   std::string web_config_file;  // --web.config.file: TLS, basic auth, headers ("" = none)
+  std::string bpf_pin_path = "/sys/fs/bpf/io_uring_exporter";  // "" = nothing pinned
+  bool bpf_uninstall = false;       // remove the pins and exit
+  uint64_t keep_capabilities = 0;   // bit mask kept after start-up (--runtime.keep-capabilities)
 };
 
 enum class ParseStatus { run, exit_success, exit_failure };

@@ -39,7 +39,14 @@ HttpServer::HttpServer(const Config& cfg, std::function<std::string()> render_me
   if (web && web->tls_enabled()) {
     // Called once, right here; a failure leaves the server invalid and bind() reports it.
     server_ = std::make_unique<httplib::SSLServer>(
-        [this, tls = web->tls](SSL_CTX& ctx) { return configure_ssl_ctx(&ctx, tls, tls_error_); });
+        [this, tls = web->tls](SSL_CTX& ctx) {
+          return configure_ssl_ctx(&ctx, tls, tls_error_, [](bool warning, const std::string& m) {
+            if (warning)
+              spdlog::warn("{}", m);
+            else
+              spdlog::info("{}", m);
+          });
+        });
   } else {
     server_ = std::make_unique<httplib::Server>();
   }

@@ -70,14 +70,20 @@ void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
     struct bpf_program* p = bpf_object__find_program_by_name(skel->obj, std::string(v->program).c_str());
     if (p) bpf_program__set_autoload(p, true);
   }
-  skel->rodata->track_latency = opts.track_latency;
+  // 5.10's completion tracepoint names no request: nothing could match or remove an entry.
+  const bool request_less_complete = std::any_of(
+      chosen.begin(), chosen.end(),
+      [](const ProbeVariant* v) { return v && v->program == "complete_legacy_btf"; });
+  skel->rodata->track_latency = opts.track_latency && !request_less_complete;
+  skel->rodata->use_inflight =
+      (opts.track_latency || opts.workload_budget > 0) && !request_less_complete;
   skel->rodata->req_creds_mask = req_creds_mask;
   skel->rodata->count_audit_eligible = std::any_of(
       chosen.begin(), chosen.end(),
       [](const ProbeVariant* v) { return v && v->target == "__audit_uring_entry"; });
   const bool attribute = opts.workload_budget > 0;
   skel->rodata->attribute_workloads = attribute;
-  bpf_map__set_max_entries(skel->maps.ops_inflight, opts.track_latency || attribute
+  bpf_map__set_max_entries(skel->maps.ops_inflight, skel->rodata->use_inflight
                                                         ? std::max<uint32_t>(opts.inflight_entries, 1)
                                                         : 1);
   bpf_map__set_max_entries(skel->maps.workload_stats, attribute ? opts.workload_budget + 1 : 1);
@@ -105,6 +111,35 @@ std::string errno_text(int err) {
   err = err < 0 ? -err : err;
   return std::string(strerrorname_np(err) ? strerrorname_np(err) : "E?") + " (" +
          std::strerror(err) + ")";
+}
+
+// What pinned state must be to be reused: the ABI, every map's layout, and what the programs
+// do (the BPF object itself, its rodata = the start-up options, the variant chosen per probe).
+PinRecord expected_record(struct iouring_bpf* skel,
+                          const std::vector<const ProbeVariant*>& chosen) {
+  PinRecord r;
+  r.abi_version = IOU_ABI_VERSION;
+  Fingerprint layout;
+  layout.add(abi_struct_hash());
+  struct bpf_map* map;
+  bpf_object__for_each_map(map, skel->obj) {
+    if (bpf_map__is_internal(map)) continue;
+    layout.add(std::string_view(bpf_map__name(map))).add(bpf_map__type(map));
+    layout.add(bpf_map__key_size(map)).add(bpf_map__value_size(map));
+    layout.add(bpf_map__max_entries(map)).add(bpf_map__map_flags(map));
+  }
+  r.layout_hash = layout.value();
+  Fingerprint programs;
+  size_t size = 0;
+  const void* elf = iouring_bpf__elf_bytes(&size);
+  programs.add_bytes(elf, size);
+  if (const void* rodata = bpf_map__initial_value(skel->maps.rodata, &size))
+    programs.add_bytes(rodata, size);
+  auto specs = probe_table();
+  for (size_t i = 0; i < specs.size() && i < chosen.size(); ++i)
+    programs.add(specs[i].name).add(chosen[i] ? chosen[i]->program : std::string_view("-"));
+  r.program_hash = programs.value();
+  return r;
 }
 
 }  // namespace
@@ -142,6 +177,8 @@ int Loader::map_fd(MapId id) const {
   return -1;
 }
 
+bool Loader::latency_tracked() const { return skel_ && skel_->rodata->track_latency; }
+
 bool Loader::attached(std::string_view probe) const {
   for (const auto& s : status_)
     if (s.spec->name == probe) return s.state == ProbeState::attached;
@@ -156,8 +193,144 @@ bool Loader::write_posture(int io_uring_disabled) {
 }
 
 Loader::~Loader() {
+  // Pinned links stay attached (and pinned maps stay) after this: only the fds are closed.
   for (auto* l : links_) bpf_link__destroy(l);
+  for (int fd : pinned_prog_fds_) close(fd);
   if (skel_) iouring_bpf__destroy(skel_);
+}
+
+std::string Loader::pin_path() const { return pins_ ? pins_->path() : std::string(); }
+
+void Loader::prepare_pins(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen,
+                          std::vector<bool>& keep_link) {
+  if (opts.pin_path.empty()) return;
+  std::string why;
+  pins_ = PinDir::open(opts.pin_path, why);
+  if (!pins_) {
+    spdlog::warn("BPF state not pinned, counters restart with the exporter: {}", why);
+    return;
+  }
+  const std::string& dir = pins_->path();
+  const PinRecord ours = pin_record_ = expected_record(skel_, chosen);
+  PinRecord pinned;
+  std::string mismatch;
+  bool present = false;
+  switch (pins_->read_record(pinned, why)) {
+    case PinDir::RecordState::absent:
+      if (!pins_->empty()) mismatch = "it is incomplete: an exporter stopped while creating it";
+      break;
+    case PinDir::RecordState::unreadable: mismatch = why; break;
+    case PinDir::RecordState::present:
+      present = true;
+      mismatch = record_mismatch(pinned, ours);
+      break;
+  }
+  std::vector<std::pair<struct bpf_map*, int>> maps;
+  if (present && mismatch.empty()) {
+    struct bpf_map* map;
+    bpf_object__for_each_map(map, skel_->obj) {
+      if (bpf_map__is_internal(map)) continue;
+      int fd = pins_->get(std::string("maps/") + bpf_map__name(map));
+      if (fd < 0) {
+        mismatch = std::string("pinned map ") + bpf_map__name(map) + " is missing";
+        break;
+      }
+      maps.emplace_back(map, fd);
+      mismatch = pinned_map_mismatch(fd, map);
+      if (!mismatch.empty()) break;
+    }
+  }
+  if (present && mismatch.empty()) {
+    for (auto& [map, fd] : maps) {
+      if (int err = bpf_map__reuse_fd(map, fd); err != 0 && mismatch.empty())
+        mismatch = std::string("cannot reuse pinned map ") + bpf_map__name(map) + ": " +
+                   errno_text(err);
+    }
+  }
+  for (auto& [map, fd] : maps) close(fd);
+  if (present && mismatch.empty()) {
+    reusing_ = true;
+    // Alone, this exporter may attach (and pin) probes the pinned state lacks; never while
+    // another exporter shares the state: its unpinned links may still be attached.
+    installing_ = pins_->exclusive();
+    auto specs = probe_table();
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (!chosen[i] || !pins_->exists("links/" + std::string(specs[i].name))) continue;
+      keep_link[i] = true;
+      if (auto* p = bpf_object__find_program_by_name(skel_->obj,
+                                                     std::string(chosen[i]->program).c_str()))
+        bpf_program__set_autoload(p, false);
+    }
+    spdlog::info("reusing the BPF state pinned in {}: counters continue", dir);
+    return;
+  }
+  if (!mismatch.empty() && !pins_->exclusive()) {
+    spdlog::warn("pinned BPF state in {} does not match this exporter ({}) and another exporter "
+                 "uses it: running unpinned, counters start from zero and end with this process "
+                 "(stop the other exporter, or remove the state with --bpf.uninstall or rm -r {}, "
+                 "then restart)",
+                 dir, mismatch, dir);
+    pins_.reset();
+    return;
+  }
+  if (!mismatch.empty())
+    spdlog::warn("pinned BPF state in {} does not match this exporter ({}) and no exporter uses "
+                 "it: replacing it, counters restart from zero",
+                 dir, mismatch);
+  if (int err = pins_->clear(); err != 0) {
+    spdlog::warn("cannot clear {}: {}; running unpinned", dir, errno_text(err));
+    pins_.reset();
+    return;
+  }
+  installing_ = true;
+}
+
+bool Loader::pin_maps() {
+  if (!pins_ || !installing_ || reusing_) return true;
+  struct bpf_map* map;
+  bpf_object__for_each_map(map, skel_->obj) {
+    if (bpf_map__is_internal(map)) continue;
+    if (int err = pins_->pin(bpf_map__fd(map), std::string("maps/") + bpf_map__name(map));
+        err != 0) {
+      spdlog::warn("cannot pin map {} in {}: {}; running unpinned", bpf_map__name(map),
+                   pins_->path(), errno_text(err));
+      pins_->clear();
+      pins_.reset();
+      installing_ = false;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Loader::pin_probe(const ProbeStatus& st, struct bpf_link* link, int prog_fd) {
+  if (!pins_ || !installing_) return;
+  const std::string name(st.spec->name);
+  // A link that cannot be pinned ends with this process, like an unpinned exporter's: the next
+  // exporter attaches the probe again, so it is never attached twice.
+  if (int err = pins_->pin(bpf_link__fd(link), "links/" + name); err != 0) {
+    spdlog::debug("probe {}: link not pinned: {}", name, errno_text(err));
+    return;
+  }
+  if (int err = pins_->pin(prog_fd, "progs/" + name); err != 0)
+    spdlog::debug("probe {}: program not pinned: {}", name, errno_text(err));
+}
+
+void Loader::finish_pins() {
+  if (!pins_) return;
+  if (installing_ && !reusing_) {
+    if (int err = pins_->write_record(pin_record_); err != 0) {
+      spdlog::warn("cannot pin the abi record in {}: {}; running unpinned", pins_->path(),
+                   errno_text(err));
+      pins_->clear();
+      pins_.reset();
+      return;
+    }
+    spdlog::info("BPF state pinned in {}: counters continue across restarts (remove it with "
+                 "--bpf.uninstall)",
+                 pins_->path());
+  }
+  pins_->share();
 }
 
 std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& opts,
@@ -227,6 +400,8 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
     return nullptr;
   }
   configure(self->skel_, opts, chosen(), req_creds_mask);
+  std::vector<bool> keep_link(specs.size(), false);
+  self->prepare_pins(opts, chosen(), keep_link);
   if (int err = iouring_bpf__load(self->skel_); err != 0) {
     *error = "cannot load the BPF programs: " + errno_text(err) +
              " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; --log.level=debug "
@@ -240,17 +415,38 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
     std::vector<iou_workload_stats> zero(ncpus > 0 ? ncpus : 1);
     __u64 key = IOU_WORKLOAD_OVERFLOW;
     if (bpf_map__update_elem(self->skel_->maps.workload_stats, &key, sizeof(key), zero.data(),
-                             zero.size() * sizeof(zero[0]), BPF_NOEXIST) != 0) {
+                             zero.size() * sizeof(zero[0]), BPF_NOEXIST) != 0 &&
+        !(self->reusing_ && errno == EEXIST)) {
       *error = "cannot create the overflow workload entry: " + errno_text(errno);
       return nullptr;
     }
   }
 
+  self->pin_maps();
   for (size_t i = 0; i < specs.size(); ++i) {
     const ProbeVariant* v = cand[i].chosen();
     if (!v) continue;
     ProbeStatus& st = self->status_[i];
     st.variant = v;
+    if (keep_link[i]) {
+      // Attached by an earlier exporter, counting into the same pinned maps: attaching this
+      // process's copy too would count every event twice.
+      st.state = ProbeState::attached;
+      st.err = 0;
+      st.reason.clear();
+      int fd = self->pins_->get("progs/" + std::string(specs[i].name));
+      st.prog_fd = fd >= 0 ? fd : -1;
+      if (fd >= 0) self->pinned_prog_fds_.push_back(fd);
+      self->reused_links_++;
+      continue;
+    }
+    if (self->reusing_ && !self->installing_) {
+      st.state = ProbeState::failed;
+      st.err = 0;
+      st.reason = "not attached: the exporter sharing " + self->pins_->path() +
+                  " has not pinned it (restart the exporters one at a time to attach it)";
+      continue;
+    }
     struct bpf_program* p =
         bpf_object__find_program_by_name(self->skel_->obj, std::string(v->program).c_str());
     struct bpf_link* link = p ? bpf_program__attach(p) : nullptr;
@@ -267,16 +463,20 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
     st.err = 0;
     st.reason.clear();
     st.prog_fd = bpf_program__fd(p);
+    self->pin_probe(st, link, st.prog_fd);
   }
+  if (self->attached_count() > 0) self->finish_pins();
 
-  for (const auto& st : self->status_) {
+  for (size_t i = 0; i < self->status_.size(); ++i) {
+    const ProbeStatus& st = self->status_[i];
     if (st.state == ProbeState::attached)
-      spdlog::info("probe {}: attached {}/{}", st.spec->name, prog_kind_name(st.variant->kind),
-                   st.variant->target);
+      spdlog::info("probe {}: attached {}/{}{}", st.spec->name, prog_kind_name(st.variant->kind),
+                   st.variant->target, keep_link[i] ? " (kept attached by its pinned link)" : "");
     else
       spdlog::warn("probe {}: {}: {}", st.spec->name, probe_state_name(st.state), st.reason);
   }
   if (self->attached_count() == 0) {
+    if (self->pins_ && self->installing_ && !self->reusing_) self->pins_->clear();
     *error = "no probe could be attached (see the probe lines above); the kernel needs the "
              "io_uring tracepoints (5.10+) and BPF tracing support";
     return nullptr;

@@ -12,6 +12,7 @@
 
 #include "kernel_btf.h"
 #include "map_source.h"
+#include "pinning.h"
 #include "probes.h"
 
 struct iouring_bpf;
@@ -36,6 +37,7 @@ struct LoaderOptions {
   uint32_t inflight_entries = 16384;
   uint32_t workload_budget = 0;                   // cgroups tracked per workload; 0 = attribution off
   std::string btf_path;                           // custom kernel BTF for CO-RE, "" = running kernel
+  std::string pin_path;                           // bpffs directory for restart continuity, "" = off
   std::vector<ProgKind> disabled_kinds;           // program types never to use
   std::function<bool(std::string_view collector)> collector_enabled = [](std::string_view) {
     return true;
@@ -54,15 +56,35 @@ class Loader {
   std::span<const ProbeStatus> probes() const { return status_; }
   size_t attached_count() const;
   bool attached(std::string_view probe) const;
+  // Whether submit->complete latency is measured (not on kernels whose completion names no request).
+  bool latency_tracked() const;
   int map_fd(MapId id) const;
   // Publishes the io_uring_disabled sysctl to the setup refusal classifier.
   bool write_posture(int io_uring_disabled);
+  // The pin directory in use ("" = unpinned) and how many probes were kept attached by links
+  // pinned by an earlier exporter (see pinning.h).
+  std::string pin_path() const;
+  size_t reused_links() const { return reused_links_; }
 
  private:
   Loader() = default;
+  // Decides what to do with the pinned state (reuse, install, or run unpinned) before load;
+  // marks the probes whose pinned links are kept.
+  void prepare_pins(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen,
+                    std::vector<bool>& keep_link);
+  bool pin_maps();
+  void pin_probe(const ProbeStatus& st, struct bpf_link* link, int prog_fd);
+  void finish_pins();
+
   struct iouring_bpf* skel_ = nullptr;
   std::vector<struct bpf_link*> links_;
   std::vector<ProbeStatus> status_;
+  std::unique_ptr<PinDir> pins_;   // held (locked) for the exporter's lifetime
+  bool installing_ = false;        // this process creates the pinned state
+  bool reusing_ = false;           // maps come from the pinned state
+  size_t reused_links_ = 0;
+  PinRecord pin_record_;           // what this exporter's pinned state is
+  std::vector<int> pinned_prog_fds_;  // programs behind kept links
 };
 
 }  // namespace iouring

@@ -23,7 +23,9 @@
 #include "loader.h"
 #include "logging.h"
 #include "map_source.h"
+#include "pinning.h"
 #include "posture.h"
+#include "privileges.h"
 #include "scraper.h"
 #include "web_config.h"
 
@@ -48,6 +50,13 @@ int main(int argc, char** argv) {
   }
   setup_logging(cfg.log_level);
   spdlog::info("io_uring_exporter {} ({}) starting", kVersion, kRevision);
+  if (cfg.bpf_uninstall) {
+    std::string message;
+    bool ok = uninstall_pins(cfg.bpf_pin_path, message);
+    if (!ok) return fail(message);
+    spdlog::info("{}", message);
+    return 0;
+  }
 
   // The web config is checked first (certificates, keys, hashes): a bad one fails fast.
   WebConfig web;
@@ -69,6 +78,7 @@ int main(int argc, char** argv) {
   lopts.track_latency = cfg.ops_latency;
   lopts.inflight_entries = cfg.inflight_entries;
   lopts.btf_path = cfg.btf_path;
+  lopts.pin_path = cfg.bpf_pin_path;
   WorkloadOptions wopts;
   parse_granularity(cfg.attribution, wopts.granularity);
   wopts.label_unknown_cgroups = cfg.attribution_unknown == "cgroup";
@@ -100,15 +110,48 @@ int main(int argc, char** argv) {
   MapSource maps(reader);
 
   Scraper scraper;
-  if (cfg.collectors["ops"]) scraper.add(std::make_unique<OpsCollector>(maps, cfg.ops_latency));
+  if (cfg.collectors["ops"])
+    scraper.add(std::make_unique<OpsCollector>(maps, loader->latency_tracked()));
   if (cfg.collectors["rings"]) scraper.add(std::make_unique<RingsCollector>(maps));
   if (cfg.collectors["security"])
     scraper.add(std::make_unique<SecurityCollector>(
         maps, [&loader](std::string_view probe) { return loader->attached(probe); }));
-  if (cfg.collectors["posture"]) scraper.add(std::make_unique<PostureCollector>());
+  // AUDIT_GET needs CAP_AUDIT_CONTROL: unless it is kept, the audit gauge is the start-up value.
+  const bool audit_live = (cfg.keep_capabilities >> kCapAuditControl) & 1;
+  const std::optional<bool> audit_at_start =
+      cfg.collectors["posture"] && !audit_live ? query_audit_enabled() : std::nullopt;
+  if (cfg.collectors["posture"])
+    scraper.add(std::make_unique<PostureCollector>([audit_live, audit_at_start] {
+      Posture p = read_posture();
+      if (!audit_live) p.audit_enabled = audit_at_start;
+      return p;
+    }));
+  wopts.latency = loader->latency_tracked();
   if (cfg.collectors["workloads"])
     scraper.add(std::make_unique<WorkloadCollector>(maps, resolver, wopts));
   scraper.add(std::make_unique<ExporterCollector>(maps, loader->probes()));
+
+  // Signals are taken by a dedicated wait below, never by the server threads.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  HttpServer server(cfg, [&scraper] { return scraper.render(); }, &web);
+  if (!server.bind(error)) return fail(error);
+
+  // Everything privileged is done (BPF loaded, attached and pinned, port bound): keep only the
+  // capabilities asked for, before any other thread starts (capabilities are per thread).
+  PrivilegeDropReport dropped;
+  if (!drop_privileges(cfg.keep_capabilities, dropped, error)) return fail(error);
+  if (dropped.not_held)
+    spdlog::warn("--runtime.keep-capabilities: {} not held at start, cannot be kept",
+                 capability_list(dropped.not_held));
+  spdlog::info("capabilities dropped (kept: {}{}), no_new_privs set",
+               capability_list(dropped.kept),
+               dropped.bounding_cleared ? "" : "; bounding set unchanged: no CAP_SETPCAP");
 
   // The setup refusal classifier reads kernel.io_uring_disabled from a map: keep it current.
   std::jthread posture_refresh([&loader](std::stop_token stop) {
@@ -121,16 +164,6 @@ int main(int argc, char** argv) {
     }
   });
 
-  // Signals are taken by a dedicated wait below, never by the server threads.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  HttpServer server(cfg, [&scraper] { return scraper.render(); }, &web);
-  if (!server.bind(error)) return fail(error);
   if (!web.path.empty())
     spdlog::info("web config {}: TLS {}, basic auth {}, rate limit {}", web.path,
                  web.tls_enabled() ? "on" : "off",

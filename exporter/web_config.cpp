@@ -788,6 +788,117 @@ int verify_client(int preverify_ok, X509_STORE_CTX* store) {
   return 0;
 }
 
+struct ServerCert {
+  X509Ptr leaf;
+  PkeyPtr key;
+  ChainPtr chain;
+};
+
+// The server certificate (with any intermediates after it) and its key, checked to match.
+bool load_server_cert(const TlsServerConfig& t, ServerCert& out, std::string& error) {
+  std::string pem, name;
+  if (!pem_source(t.cert_file, t.cert, "cert", pem, name, error)) return false;
+  std::vector<X509Ptr> certs = read_certs(pem);
+  if (certs.empty()) {
+    error = name + " holds no PEM certificate (expected -----BEGIN CERTIFICATE-----): point it "
+                   "at the server certificate";
+    return false;
+  }
+  if (!pem_source(t.key_file, t.key, "key", pem, name, error)) return false;
+  PkeyPtr key;
+  {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (bio) key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
+  }
+  if (!key) {
+    const bool encrypted = pem.find("ENCRYPTED") != std::string::npos;
+    const std::string reason = openssl_reason();
+    error = encrypted ? name + " is an encrypted private key: decrypt it (openssl pkey -in KEY "
+                               "-out KEY.plain) and point key_file at the result"
+                      : name + " holds no readable PEM private key (" + reason +
+                            "): point it at the key of cert_file";
+    return false;
+  }
+  if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
+    ERR_clear_error();
+    error = name + " does not match the certificate's public key: use the key the certificate "
+                   "was issued for";
+    return false;
+  }
+  ChainPtr chain(sk_X509_new_null());
+  for (std::size_t i = 1; i < certs.size(); ++i) {
+    X509_up_ref(certs[i].get());
+    sk_X509_push(chain.get(), certs[i].get());
+  }
+  out.leaf = std::move(certs.front());
+  out.key = std::move(key);
+  out.chain = std::move(chain);
+  return true;
+}
+
+// Identity of a file's current contents, for the reloader: (device, inode, size, mtime).
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = -1;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileId&) const = default;
+};
+
+FileId file_id(const std::string& path) {
+  struct stat st {};
+  FileId id;
+  if (::stat(path.c_str(), &st) == 0) {
+    id.dev = st.st_dev;
+    id.ino = st.st_ino;
+    id.size = st.st_size;
+    id.mtime_ns = std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  }
+  return id;
+}
+
+struct CertReloader {
+  TlsServerConfig tls;
+  std::mutex mutex;
+  ServerCert current;
+  FileId cert_id, key_id;
+  std::function<void(bool warning, const std::string&)> warn;
+};
+
+int reloader_ex_index() {
+  static int index = CRYPTO_get_ex_new_index(
+      CRYPTO_EX_INDEX_SSL_CTX, 0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<CertReloader*>(ptr);
+      });
+  return index;
+}
+
+// SSL_CTX_set_cert_cb: before each handshake, reload cert_file/key_file if either changed (a
+// bad or half-written pair keeps the previous one, with one warning per change).
+int reload_cert(SSL* ssl, void* arg) {
+  auto* r = static_cast<CertReloader*>(arg);
+  std::lock_guard lock(r->mutex);
+  const FileId cert_id = file_id(r->tls.cert_file), key_id = file_id(r->tls.key_file);
+  if (!(cert_id == r->cert_id) || !(key_id == r->key_id)) {
+    r->cert_id = cert_id;
+    r->key_id = key_id;
+    ServerCert fresh;
+    std::string error;
+    if (load_server_cert(r->tls, fresh, error)) {
+      r->current = std::move(fresh);
+      if (r->warn) r->warn(false, "reloaded the TLS certificate from " + r->tls.cert_file);
+    } else if (r->warn) {
+      r->warn(true, "keeping the previous TLS certificate: " + printable_line(error));
+    }
+    ERR_clear_error();
+  }
+  return SSL_use_cert_and_key(ssl, r->current.leaf.get(), r->current.key.get(),
+                              r->current.chain.get(), 1) == 1
+             ? 1
+             : 0;
+}
+
 }  // namespace
 
 bool TlsServerConfig::enabled() const {
@@ -925,7 +1036,8 @@ bool parse_web_config_impl(std::string_view yaml, const std::string& base_dir, W
   return true;
 }
 
-bool configure_ssl_ctx_impl(SSL_CTX* ctx, const TlsServerConfig& t, std::string& error) {
+bool configure_ssl_ctx_impl(SSL_CTX* ctx, const TlsServerConfig& t, std::string& error,
+                            std::function<void(bool warning, const std::string&)> warn) {
   ERR_clear_error();
   const std::string p = "tls_server_config.";
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
@@ -951,46 +1063,30 @@ bool configure_ssl_ctx_impl(SSL_CTX* ctx, const TlsServerConfig& t, std::string&
     return false;
   }
 
-  // Certificate (with any intermediates after it) and key.
-  std::string pem, name;
-  if (!pem_source(t.cert_file, t.cert, "cert", pem, name, error)) return false;
-  std::vector<X509Ptr> certs = read_certs(pem);
-  if (certs.empty()) {
-    error = name + " holds no PEM certificate (expected -----BEGIN CERTIFICATE-----): point it "
-                   "at the server certificate";
-    return false;
-  }
-  if (!pem_source(t.key_file, t.key, "key", pem, name, error)) return false;
-  PkeyPtr key;
-  {
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (bio) key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
-  }
-  if (!key) {
-    const bool encrypted = pem.find("ENCRYPTED") != std::string::npos;
-    const std::string reason = openssl_reason();
-    error = encrypted ? name + " is an encrypted private key: decrypt it (openssl pkey -in KEY "
-                               "-out KEY.plain) and point key_file at the result"
-                      : name + " holds no readable PEM private key (" + reason +
-                            "): point it at the key of cert_file";
-    return false;
-  }
-  if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
-    ERR_clear_error();
-    error = name + " does not match the certificate's public key: use the key the certificate "
-                   "was issued for";
-    return false;
-  }
-  ChainPtr chain(sk_X509_new_null());
-  for (std::size_t i = 1; i < certs.size(); ++i) {
-    X509_up_ref(certs[i].get());
-    sk_X509_push(chain.get(), certs[i].get());
-  }
-  if (SSL_CTX_use_cert_and_key(ctx, certs.front().get(), key.get(), chain.get(), 1) != 1) {
+  ServerCert sc;
+  if (!load_server_cert(t, sc, error)) return false;
+  if (SSL_CTX_use_cert_and_key(ctx, sc.leaf.get(), sc.key.get(), sc.chain.get(), 1) != 1) {
     error = p + "cert_file/key_file: OpenSSL refused the certificate (" + openssl_reason() +
             "): a stronger key or signature may be needed";
     return false;
   }
+  if (!t.cert_file.empty() && !t.key_file.empty()) {
+    // Renewed certificates (cert-manager, certbot, a Kubernetes secret update) are picked up at
+    // the next handshake, as exporter-toolkit does, without a restart.
+    auto* reloader = new CertReloader;
+    reloader->tls = t;
+    reloader->current = std::move(sc);
+    reloader->cert_id = file_id(t.cert_file);
+    reloader->key_id = file_id(t.key_file);
+    reloader->warn = std::move(warn);
+    if (SSL_CTX_set_ex_data(ctx, reloader_ex_index(), reloader) != 1) {
+      delete reloader;
+      error = p + "cert_file: cannot attach the certificate reloader to the TLS context";
+      return false;
+    }
+    SSL_CTX_set_cert_cb(ctx, reload_cert, reloader);
+  }
+  std::string pem, name;
 
   // Client certificates.
   const bool has_ca = !t.client_ca_file.empty() || !t.client_ca.empty();
@@ -1068,7 +1164,7 @@ bool load_web_config_impl(const std::string& path, WebConfig& out, std::string& 
       error = prefix + "cannot create a TLS context (" + openssl_reason() + ")";
       return false;
     }
-    const bool ok = configure_ssl_ctx_impl(ctx, out.tls, error);
+    const bool ok = configure_ssl_ctx_impl(ctx, out.tls, error, {});
     SSL_CTX_free(ctx);
     if (!ok) {
       error = prefix + error;
@@ -1088,8 +1184,9 @@ bool parse_web_config(std::string_view yaml, const std::string& base_dir, WebCon
   return ok;
 }
 
-bool configure_ssl_ctx(SSL_CTX* ctx, const TlsServerConfig& tls, std::string& error) {
-  const bool ok = configure_ssl_ctx_impl(ctx, tls, error);
+bool configure_ssl_ctx(SSL_CTX* ctx, const TlsServerConfig& tls, std::string& error,
+                       std::function<void(bool warning, const std::string&)> log) {
+  const bool ok = configure_ssl_ctx_impl(ctx, tls, error, std::move(log));
   if (!ok) error = printable_line(error);
   return ok;
 }

@@ -19,11 +19,30 @@
 //   basic_auth_users:             user: bcrypt hash ($2y$/$2b$/$2a$)
 //   rate_limit: {interval, burst} token bucket for incoming requests (429 when empty)
 //
-// Unknown keys, wrong types and bad values are start-up errors. Relative file names are resolved
-// against the directory of the config file. The file is read once, at start-up.
+// Behaviour (and where it differs from exporter-toolkit):
+//  * Unknown keys, duplicate keys, wrong types and bad values are start-up errors: one line naming
+//    the key and the fix, exit 1. Certificates, keys and CAs are loaded at start-up the way the
+//    server will load them (missing/unreadable files, non-PEM data, encrypted keys, a key that
+//    does not match the certificate). Hash values are never echoed (they may be passwords).
+//  * Relative file names are resolved against the directory of the config file.
+//  * The file is read once. cert_file/key_file are re-read at the next TLS handshake after either
+//    changes (renewals need no restart; a bad pair keeps the previous one, with a warning);
+//    client CAs, users and headers need a restart.
+//  * Stricter than exporter-toolkit: TLS settings without cert/key are an error (toolkit silently
+//    serves plain HTTP); Verify* client auth types need a client CA (toolkit would fall back to
+//    the system roots); rate_limit.burst must be >= 1 when an interval is set.
+//  * cipher_suites takes Go names and maps them to OpenSSL's; TLS 1.3 suite names are accepted
+//    and ignored with a warning (Go ignores them too). HTTP/2 is not served: http2 is accepted,
+//    true draws a warning, clients negotiate HTTP/1.1.
+//  * Basic auth protects every path except /healthz (kubelet probes carry no credentials):
+//    401 with WWW-Authenticate: Basic. Successful checks are cached (bounded, keyed digests, no
+//    passwords); see basic_auth.h. rate_limit answers 429 and also spares /healthz.
+//  * Configured headers go on every response (401/404/429/503 included) and replace the built-in
+//    security headers of the same name; a blank value leaves the header unset/default.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -96,7 +115,10 @@ bool load_web_config(const std::string& path, WebConfig& out, std::string& error
 
 // Sets up an OpenSSL server context from `tls`: protocol versions, ciphers, curves, certificate
 // and key, client CA and verification mode. false and a one-line error on failure.
-bool configure_ssl_ctx(SSL_CTX* ctx, const TlsServerConfig& tls, std::string& error);
+// With cert_file and key_file, the pair is re-read at the next handshake after either file
+// changes; `log` (optional) hears about reloads and about bad pairs, which keep the old one.
+bool configure_ssl_ctx(SSL_CTX* ctx, const TlsServerConfig& tls, std::string& error,
+                       std::function<void(bool warning, const std::string&)> log = {});
 
 // The rate_limit token bucket (golang.org/x/time/rate semantics: one token per interval, at
 // most `burst` stored, starting full). Thread-safe.

@@ -108,35 +108,6 @@ tls_server_config:
   client_allowed_sans: [prometheus.example]
 EOF
 
-# ------------------------------------------------------------------ start-up errors
-# One line naming the key and the fix, exit code 1, before any BPF is loaded.
-startup_error() {  # startup_error "description" config-text expected-substring
-  local cfg="$work/conf/bad.yml" out rc=0
-  printf '%s\n' "$2" >"$cfg"
-  out=$(timeout 20 "$exporter" --web.config.file="$cfg" --web.listen-address=127.0.0.1:1 2>&1) || rc=$?
-  local last=${out##*$'\n'}
-  if [[ $rc -eq 1 && $last == *"--web.config.file=$cfg: "*"$3"* ]]; then
-    pass "start-up error: $1"
-  else
-    fail "start-up error: $1: exit $rc, output: $out"
-  fi
-}
-startup_error "unknown key" $'tls_server_config:\n  certfile: x' \
-  'unknown key "tls_server_config.certfile" (line 2): did you mean "cert_file"?'
-startup_error "missing cert file" $'tls_server_config:\n  cert_file: nope.pem\n  key_file: ../tls/server.key' \
-  "tls_server_config.cert_file: cannot read $work/conf/nope.pem: No such file or directory"
-startup_error "unreadable key" $'tls_server_config:\n  cert_file: ../tls/server.pem\n  key_file: ../tls' \
-  "tls_server_config.key_file: cannot read $work/tls: Is a directory"
-startup_error "key of another certificate" $'tls_server_config:\n  cert_file: ../tls/server.pem\n  key_file: ../client.key' \
-  "does not match the certificate's public key"
-startup_error "bad min_version" $'tls_server_config:\n  cert_file: ../tls/server.pem\n  key_file: ../tls/server.key\n  min_version: TLS1.3' \
-  'tls_server_config.min_version: "TLS1.3" is not a TLS version (line 4) (use TLS10, TLS11, TLS12 or TLS13)'
-startup_error "plain-text password" $'basic_auth_users:\n  prometheus: hunter2' \
-  "basic_auth_users.prometheus is not a bcrypt hash (line 2)"
-out=$(timeout 20 "$exporter" --web.config.file="$work/none.yml" 2>&1) && rc=0 || rc=$?
-check "start-up error: missing config file" \
-  test "$rc" -eq 1 -a -n "$(grep -F -- "--web.config.file: cannot read $work/none.yml: No such file" <<<"$out")"
-
 # ------------------------------------------------------------------ servers
 port_auth=$(free_port)
 port_mtls=$(free_port)
@@ -181,6 +152,36 @@ EOF
 prometheus --config.file=prometheus.yml --storage.tsdb.path="$work/tsdb" \
   --web.listen-address=127.0.0.1:$prom_port >prometheus.log 2>&1 &
 pids+=($!)
+# ------------------------------------------------------------------ start-up errors
+# One line naming the key and the fix, exit code 1, before any BPF is loaded. Checked while the
+# servers above load their BPF programs.
+startup_error() {  # startup_error "description" config-text expected-substring
+  local cfg="$work/conf/bad.yml" out rc=0
+  printf '%s\n' "$2" >"$cfg"
+  out=$(timeout 20 "$exporter" --web.config.file="$cfg" --web.listen-address=127.0.0.1:1 2>&1) || rc=$?
+  local last=${out##*$'\n'}
+  if [[ $rc -eq 1 && $last == *"--web.config.file=$cfg: "*"$3"* ]]; then
+    pass "start-up error: $1"
+  else
+    fail "start-up error: $1: exit $rc, output: $out"
+  fi
+}
+startup_error "unknown key" $'tls_server_config:\n  certfile: x' \
+  'unknown key "tls_server_config.certfile" (line 2): did you mean "cert_file"?'
+startup_error "missing cert file" $'tls_server_config:\n  cert_file: nope.pem\n  key_file: ../tls/server.key' \
+  "tls_server_config.cert_file: cannot read $work/conf/nope.pem: No such file or directory"
+startup_error "unreadable key" $'tls_server_config:\n  cert_file: ../tls/server.pem\n  key_file: ../tls' \
+  "tls_server_config.key_file: cannot read $work/tls: Is a directory"
+startup_error "key of another certificate" $'tls_server_config:\n  cert_file: ../tls/server.pem\n  key_file: ../client.key' \
+  "does not match the certificate's public key"
+startup_error "bad min_version" $'tls_server_config:\n  cert_file: ../tls/server.pem\n  key_file: ../tls/server.key\n  min_version: TLS1.3' \
+  'tls_server_config.min_version: "TLS1.3" is not a TLS version (line 4) (use TLS10, TLS11, TLS12 or TLS13)'
+startup_error "plain-text password" $'basic_auth_users:\n  prometheus: hunter2' \
+  "basic_auth_users.prometheus is not a bcrypt hash (line 2)"
+out=$(timeout 20 "$exporter" --web.config.file="$work/none.yml" 2>&1) && rc=0 || rc=$?
+check "start-up error: missing config file" \
+  test "$rc" -eq 1 -a -n "$(grep -F -- "--web.config.file: cannot read $work/none.yml: No such file" <<<"$out")"
+
 # /healthz needs no credentials: it doubles as the readiness check.
 wait_ready() {  # wait_ready pid url curl-args...
   local pid=$1 url=$2

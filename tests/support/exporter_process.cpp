@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -96,6 +97,10 @@ ExporterProcess::ExporterProcess(std::vector<std::string> args, int timeout_s) {
   log_path_ = temp_path("log");
   std::vector<std::string> argv = {IOU_EXPORTER_BIN,
                                    "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+  // Unpinned unless a test asks: pinned state at the default path would be shared by exporters.
+  if (std::none_of(args.begin(), args.end(),
+                   [](const std::string& a) { return a.find("bpf.pin") != std::string::npos; }))
+    argv.push_back("--bpf.pin-path=");
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, log_path_, -1);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

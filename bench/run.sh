@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# bench/run.sh: what observing io_uring costs, in one run, as ratios against baselines measured
+# in that same run. See bench/README.md for the configurations and how to read the output.
+#
+#   bench/run.sh [--quick] [--rounds N] [--nop-ops N] [--nop-reps N] [--fio-runtime S]
+#                [--file PATH] [--build-dir DIR] [--no-build] [--exporter BIN] [--rt] [--cpu C]
+#                [--no-nop] [--no-fio] [--no-scrape] [--configs a,b,...] [--keep DIR]
+#                [--foreign-wait S]
+#
+# Each round measures the baseline (none) and then, in an order that rotates every round, each
+# observer (floor, exp-counters, exp-latency, bpftrace) followed by the baseline again:
+#   none, A, none, B, none, C, none, D, none
+# Every observer sample is compared with the mean of the two baseline samples around it (a few
+# seconds apart), so a machine that gets faster or slower during the run (shared hosts do) does
+# not bias any configuration. A measurement point is --nop-reps NOP loops and one fio run.
+# Then: per-program BPF run time of each observer (where the time goes) and the /metrics cost.
+#
+# Needs root, fio, bpftrace, curl, bpftool, python3. Every process it starts is stopped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=$ROOT/build
+ROUNDS=5
+NOP_OPS=2000000
+NOP_REPS=3
+FIO_RUNTIME=5
+FILE=
+DO_BUILD=1
+EXPORTER=
+RT=0
+CPU=
+DO_NOP=1
+DO_FIO=1
+DO_SCRAPE=1
+CONFIGS=none,floor,exp-counters,exp-latency,bpftrace
+KEEP=
+FOREIGN_WAIT=15
+FILE_FS=
+
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+
+while (($#)); do
+  case $1 in
+    --quick) ROUNDS=2 NOP_OPS=500000 NOP_REPS=2 FIO_RUNTIME=2 ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --nop-ops) NOP_OPS=$2; shift ;;
+    --nop-reps) NOP_REPS=$2; shift ;;
+    --fio-runtime) FIO_RUNTIME=$2; shift ;;
+    --file) FILE=$2; shift ;;
+    --build-dir) BUILD_DIR=$2; shift ;;
+    --no-build) DO_BUILD=0 ;;
+    --exporter) EXPORTER=$2; shift ;;
+    --rt) RT=1 ;;
+    --cpu) CPU=$2; shift ;;
+    --no-nop) DO_NOP=0 ;;
+    --no-fio) DO_FIO=0 ;;
+    --no-scrape) DO_SCRAPE=0 ;;
+    --configs) CONFIGS=$2; shift ;;
+    --keep) KEEP=$2; shift ;;
+    --foreign-wait) FOREIGN_WAIT=$2; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage ;;
+  esac
+  shift
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "run as root (BPF programs are loaded)"
+for tool in cmake make fio bpftrace curl bpftool python3; do
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh --test installs it)"
+done
+
+WORK=$(mktemp -d /tmp/iou-bench.XXXXXX)
+PIDS=()          # every background process this script started and has not stopped yet
+CREATED_FILE=
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n $CREATED_FILE ]]; then rm -f "$CREATED_FILE"; fi
+  if [[ -n $KEEP ]]; then mkdir -p "$KEEP" && cp -r "$WORK"/. "$KEEP"/; fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Stops one background process this script started, and forgets it.
+stop_pid() {
+  local pid=$1 sig=${2:-TERM} keep=() p
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# --- build
+if ((DO_BUILD)); then
+  log "building in $BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DIOU_BUILD_BENCH=ON >"$WORK/cmake.log" 2>&1 ||
+    { cat "$WORK/cmake.log" >&2; die "cmake failed"; }
+  make -C "$BUILD_DIR" -j"$(nproc)" bench >"$WORK/make.log" 2>&1 ||
+    { tail -40 "$WORK/make.log" >&2; die "build failed"; }
+fi
+BENCH_BIN=$BUILD_DIR/bench
+EXPORTER=${EXPORTER:-$BUILD_DIR/io_uring_exporter}
+for b in bench_nop_loop bench_floor_attach bench_scrape bench_opcode_spray bench_prog_stats; do
+  [[ -x $BENCH_BIN/$b ]] || die "$BENCH_BIN/$b missing (build first, or drop --no-build)"
+done
+[[ -x $EXPORTER ]] || die "$EXPORTER missing"
+
+# How the measured workloads run: optionally SCHED_FIFO (other tasks of a shared machine cannot
+# take the CPU away mid-measurement) and pinned. Observers always run normally.
+RUN=()
+if ((RT)); then RUN+=(chrt -f 10); fi
+if [[ -n $CPU ]]; then RUN+=(taskset -c "$CPU"); fi
+
+PORT=$((20000 + $$ % 20000))
+ADDR=127.0.0.1:$PORT
+
+# --- observers: start_config leaves the observer's pid in OBS_PID once it is attached.
+OBS_PID=
+wait_for_line() {  # file pattern pid seconds
+  local file=$1 pattern=$2 pid=$3 deadline=$((SECONDS + $4))
+  while ((SECONDS < deadline)); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$file" >&2
+  return 1
+}
+
+start_floor() {
+  "$BENCH_BIN/bench_floor_attach" >"$WORK/floor.log" 2>&1 &
+  OBS_PID=$!
+  PIDS+=("$OBS_PID")
+  wait_for_line "$WORK/floor.log" '^ready' "$OBS_PID" 60 || die "bench_floor_attach did not attach"
+}
+
+start_exporter() {  # extra exporter flags
+  "$EXPORTER" --web.listen-address="$ADDR" "$@" >"$WORK/exporter.log" 2>&1 &
+  OBS_PID=$!
+  PIDS+=("$OBS_PID")
+  # The exporter attaches every probe before it binds the port.
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    curl -fs "http://$ADDR/healthz" >/dev/null 2>&1 && return 0
+    kill -0 "$OBS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$WORK/exporter.log" >&2
+  die "exporter did not come up on $ADDR"
+}
+
+BPFTRACE_SCRIPT='tracepoint:io_uring:io_uring_submit_req { @submitted[args->opcode] = count(); }
+tracepoint:io_uring:io_uring_complete { @completed[((struct io_kiocb *)args->req)->opcode] = count(); }'
+start_bpftrace() {
+  bpftrace -e "$BPFTRACE_SCRIPT" >"$WORK/bpftrace.log" 2>&1 &
+  OBS_PID=$!
+  PIDS+=("$OBS_PID")
+  # "Attaching N probes..." comes just before the attach; give that a moment to finish.
+  wait_for_line "$WORK/bpftrace.log" 'Attaching' "$OBS_PID" 120 || die "bpftrace did not start"
+  sleep 1
+  kill -0 "$OBS_PID" 2>/dev/null || { cat "$WORK/bpftrace.log" >&2; die "bpftrace exited"; }
+}
+
+start_config() {
+  OBS_PID=
+  case $1 in
+    none) ;;
+    floor) start_floor ;;
+    exp-counters) start_exporter --no-collector.ops.latency ;;
+    exp-latency) start_exporter ;;
+    bpftrace) start_bpftrace ;;
+    *) die "unknown configuration $1" ;;
+  esac
+}
+stop_config() {
+  if [[ -n $OBS_PID ]]; then
+    if [[ $1 == bpftrace ]]; then stop_pid "$OBS_PID" INT; else stop_pid "$OBS_PID"; fi
+  fi
+  OBS_PID=
+}
+
+# BPF programs attached to tracepoints or kprobes by anyone but this run's observer (another
+# exporter, a bpftrace, a test suite on the same machine) add to every configuration's cost.
+# `bpftool perf` lists every such attachment with the process holding it.
+foreign_attachments() {  # one "pid tracepoint command" line per foreign attachment
+  bpftool -j perf 2>/dev/null | python3 -c '
+import json, sys
+ours = set(sys.argv[1:])
+for e in json.load(sys.stdin):
+    pid = str(e.get("pid"))
+    if pid in ours:
+        continue
+    try:
+        cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()[:100]
+    except OSError:
+        cmd = "?"
+    print(pid, e.get("tracepoint") or e.get("func") or e.get("fd_type"), cmd)' ${OBS_PID:-}
+}
+foreign_count() { foreign_attachments | grep -c . || true; }
+
+# Before a measurement point: wait (once per run, up to --foreign-wait s) for foreign
+# attachments to go away; if they stay, measure anyway and mark the samples.
+FOREIGN_GAVE_UP=0
+FOREIGN_N=0
+foreign_before_point() {  # sets FOREIGN_N to the number of foreign attachments
+  local n deadline=$((SECONDS + FOREIGN_WAIT))
+  n=$(foreign_count)
+  if ((n > 0 && !FOREIGN_GAVE_UP)); then
+    while ((n > 0 && SECONDS < deadline)); do sleep 1; n=$(foreign_count); done
+    if ((n > 0)); then
+      FOREIGN_GAVE_UP=1
+      log "$n BPF attachments of other processes stay; measuring anyway, samples marked '*':"
+      foreign_attachments | sort -u -k1,1 | sed 's/^/    /' >&2
+    fi
+  fi
+  FOREIGN_N=$n
+}
+
+# --- workloads
+run_nop() {  # prints "wall_ns cpu_ns"
+  "${RUN[@]}" "$BENCH_BIN/bench_nop_loop" "$NOP_OPS" |
+    sed -n 's/.*ns_per_op=\([0-9.]*\) cpu_ns_per_op=\([0-9.]*\).*/\1 \2/p'
+}
+
+run_fio() {  # prints "ns_per_io cpu_ns_per_io iops"
+  "${RUN[@]}" fio --name=randread --filename="$FILE" --invalidate=0 --rw=randread --bs=4k --ioengine=io_uring \
+    --iodepth=32 --runtime="$FIO_RUNTIME" --time_based --numjobs=1 --direct=0 \
+    --output-format=json 2>"$WORK/fio.err" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)["jobs"][0]
+iops = j["read"]["iops"]
+cpu_ns = (j["usr_cpu"] + j["sys_cpu"]) / 100.0 * j["job_runtime"] * 1e6
+ios = j["read"]["total_ios"]
+print(f"{1e9 / iops:.2f} {cpu_ns / ios:.2f} {iops:.1f}")'
+}
+
+SAMPLES=$WORK/samples.tsv
+printf 'round\tpoint\tconfig\tworkload\tns\tcpu_ns\tiops\tforeign\n' >"$SAMPLES"
+POINT=0
+# One measurement point: NOP_REPS NOP loops and one fio run under the current configuration.
+measure_point() {  # round config
+  local round=$1 config=$2 foreign out summary="" k
+  foreign_before_point
+  foreign=$FOREIGN_N
+  if ((DO_NOP)); then
+    for ((k = 0; k < NOP_REPS; k++)); do
+      out=$(run_nop)
+      [[ -n $out ]] || die "bench_nop_loop produced no result"
+      read -r ns cpu <<<"$out"
+      printf '%s\t%s\t%s\tnop\t%s\t%s\t-\t%s\n' "$round" "$POINT" "$config" "$ns" "$cpu" "$foreign" >>"$SAMPLES"
+      summary+=" $ns"
+    done
+    summary=" nop ns/op:$summary"
+  fi
+  if ((DO_FIO)); then
+    out=$(run_fio)
+    [[ -n $out ]] || { cat "$WORK/fio.err" >&2; die "fio produced no result"; }
+    read -r ns cpu iops <<<"$out"
+    printf '%s\t%s\t%s\tfio\t%s\t%s\t%s\t%s\n' "$round" "$POINT" "$config" "$ns" "$cpu" "$iops" "$foreign" >>"$SAMPLES"
+    summary+="; fio IOPS: $iops"
+  fi
+  ((foreign == 0)) || summary+=" (*)"
+  log "round $((round + 1))/$ROUNDS $(printf '%-12s' "$config")$summary"
+  POINT=$((POINT + 1))
+}
+
+# --- the fio file: 256 MiB of random data, read once so it sits in the page cache. fio runs with
+# --invalidate=0, or it would drop the file's cache before every run. On a disk file system the
+# reads complete inline; on tmpfs (/dev/shm) io_uring punts every buffered read to io-wq (seen on
+# 6.18: one io_uring_queue_async_work per read), a different, slower path.
+if ((DO_FIO)); then
+  if [[ -z $FILE ]]; then
+    FILE=${TMPDIR:-/tmp}/iou-bench-randread.$$
+  fi
+  if [[ ! -f $FILE ]] || (($(stat -c %s "$FILE") < 268435456)); then
+    CREATED_FILE=$FILE
+    head -c 268435456 /dev/urandom >"$FILE"
+  fi
+  cat "$FILE" >/dev/null
+  FILE_FS=$(stat -f -c %T "$FILE")
+  [[ $FILE_FS != tmpfs ]] || log "note: $FILE is on tmpfs: fio's reads go through io-wq there"
+fi
+
+IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
+OBSERVERS=()
+for c in "${CONFIG_LIST[@]}"; do [[ $c == none ]] || OBSERVERS+=("$c"); done
+log "kernel $(uname -r), $(nproc) CPUs; observers ${OBSERVERS[*]}; $ROUNDS rounds;" \
+    "nop: $NOP_OPS ops x $NOP_REPS per point; fio: ${FIO_RUNTIME}s per point on ${FILE:-(none)} (${FILE_FS:-})" \
+    "rt=$RT cpu=${CPU:-any}"
+log "BPF attachments of other processes now: $(foreign_count)"
+
+START=$SECONDS
+n=${#OBSERVERS[@]}
+for ((r = 0; r < ROUNDS; r++)); do
+  measure_point "$r" none
+  for ((i = 0; i < n; i++)); do
+    config=${OBSERVERS[$(((i + r) % n))]}
+    start_config "$config"
+    measure_point "$r" "$config"
+    stop_config "$config"
+    measure_point "$r" none
+  done
+done
+log "overhead measurements took $((SECONDS - START)) s"
+
+# --- tables
+python3 - "$SAMPLES" "${OBSERVERS[@]}" <<'PY'
+import csv, statistics, sys
+from collections import defaultdict
+
+path, observers = sys.argv[1], sys.argv[2:]
+rows = list(csv.DictReader(open(path), delimiter="\t"))
+med = statistics.median
+
+# point value = median of its samples, per (workload, metric)
+METRICS = {"wall": "ns", "cpu": "cpu_ns", "iops": "iops"}
+points = defaultdict(list)     # (workload, metric) -> [(round, point, config, value)]
+marked = defaultdict(int)
+samples = defaultdict(lambda: defaultdict(list))
+for r in rows:
+    for m, col in METRICS.items():
+        if r[col] not in ("-", ""):
+            samples[(r["workload"], m)][(int(r["round"]), int(r["point"]), r["config"])].append(float(r[col]))
+    if int(r["foreign"]):
+        marked[(r["workload"], r["config"])] += 1
+for key, d in samples.items():
+    points[key] = sorted((rd, pt, c, med(v)) for (rd, pt, c), v in d.items())
+
+def paired(workload, metric):
+    """config -> list of (value, local baseline): the observer point and the mean of the two
+    baseline points around it."""
+    seq = points.get((workload, metric), [])
+    by_point = {pt: (rd, c, v) for rd, pt, c, v in seq}
+    out = defaultdict(list)
+    for rd, pt, c, v in seq:
+        if c == "none":
+            continue
+        before, after = by_point.get(pt - 1), by_point.get(pt + 1)
+        if before and after and before[1] == after[1] == "none":
+            out[c].append((v, (before[2] + after[2]) / 2))
+    return out
+
+def q(vals):
+    if len(vals) < 2:
+        return vals[0], vals[0]
+    qs = statistics.quantiles(vals, n=4)
+    return qs[0], qs[2]
+
+TITLES = {
+    ("nop", "wall"): "NOP loop, batch 32: wall-clock ns/op (CLOCK_MONOTONIC)",
+    ("nop", "cpu"): "NOP loop, batch 32: CPU ns/op of the submitting thread (CLOCK_THREAD_CPUTIME_ID)",
+    ("fio", "wall"): "fio 4k randread, page cache, iodepth 32: ns per I/O (1e9 / IOPS)",
+    ("fio", "cpu"): "fio 4k randread: CPU ns per I/O ((usr + sys) x runtime / I/Os)",
+}
+norm = {}      # (workload, metric, config) -> per-round x-none values
+over = {}      # (workload, metric, config) -> per-round overhead ns
+for (w, m), title in TITLES.items():
+    pr = paired(w, m)
+    if not pr:
+        continue
+    base_all = [v for rd, pt, c, v in points[(w, m)] if c == "none"]
+    for c, pairs in pr.items():
+        norm[(w, m, c)] = [v / b for v, b in pairs]
+        over[(w, m, c)] = [v - b for v, b in pairs]
+    fo = med(over[(w, m, "floor")]) if (w, m, "floor") in over else None
+    bo = med(over[(w, m, "bpftrace")]) if (w, m, "bpftrace") in over else None
+    print(f"\n{title}")
+    print(f"(x none and overhead: median over {len(pr[next(iter(pr))])} rounds of each sample against"
+          " the baseline points just before and after it)")
+    print("| config | ns (median) | x none | x none p25-p75 | overhead ns | overhead / floor's | overhead / bpftrace's |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| none | {med(base_all):.1f} | 1 | | | | |")
+    for c in observers:
+        if (w, m, c) not in norm:
+            continue
+        vals = [v for rd, pt, cc, v in points[(w, m)] if cc == c]
+        n = norm[(w, m, c)]
+        o = med(over[(w, m, c)])
+        lo, hi = q(n)
+        star = " *" if marked.get((w, c)) else ""
+        f = f"{o / fo:.2f}" if fo and fo > 0 else "-"
+        b = f"{o / bo:.2f}" if bo and bo > 0 else "-"
+        print(f"| {c}{star} | {med(vals):.1f} | {med(n):.3f} | {lo:.3f}-{hi:.3f} | {o:+.1f} | {f} | {b} |")
+
+def per_round_ratio(w, m, num, den, overhead):
+    a, b = norm.get((w, m, num)), norm.get((w, m, den))
+    if not a or not b:
+        return None
+    vals = []
+    for x, y in zip(a, b):
+        if overhead:
+            if y - 1 > 0:
+                vals.append((x - 1) / (y - 1))
+        else:
+            vals.append(x / y)
+    return med(vals) if vals else None
+
+print("\nThe issue's targets. Time ratios as the issue states them (config time / floor time), and")
+print("overhead ratios (overhead = time - none). 'of medians' divides the medians of x none;")
+print("'per round' is the median over rounds of the same ratio taken within each round.")
+print("| workload | metric | ratio | target | of medians | per round | met |")
+print("|---|---|---|---|---:|---:|---|")
+for w in ("nop", "fio"):
+    for m in ("wall", "cpu"):
+        g = lambda c: med(norm[(w, m, c)]) if (w, m, c) in norm else None
+        fl, bp = g("floor"), g("bpftrace")
+        checks = []
+        for c, tgt in (("exp-counters", 1.15), ("exp-latency", 1.6)):
+            if g(c) and fl:
+                v = g(c) / fl
+                checks.append((f"{c} time / floor time", tgt, v, per_round_ratio(w, m, c, "floor", False)))
+        for c in ("exp-counters", "exp-latency"):
+            if g(c) and bp and bp > 1:
+                v = (g(c) - 1) / (bp - 1)
+                checks.append((f"{c} overhead / bpftrace overhead", 0.4, v,
+                               per_round_ratio(w, m, c, "bpftrace", True)))
+        for c, tgt in (("exp-counters", 1.15), ("exp-latency", 1.6)):
+            if g(c) and fl and fl > 1:
+                v = (g(c) - 1) / (fl - 1)
+                checks.append((f"{c} overhead / floor overhead (stricter reading)", tgt, v,
+                               per_round_ratio(w, m, c, "floor", True)))
+        for name, tgt, v, p in checks:
+            ps = f"{p:.3f}" if p is not None else "-"
+            print(f"| {w} | {m} | {name} | <= {tgt} | {v:.3f} | {ps} | {'yes' if v <= tgt else 'NO'} |")
+
+ip = paired("fio", "iops")
+if ip:
+    print("\nfio IOPS, and the loss against the baseline points around each sample (target: exporter < 1 %)")
+    print("| config | IOPS (median) | loss % (median) | loss % p25-p75 | met |")
+    print("|---|---:|---:|---:|---|")
+    base_all = [v for rd, pt, c, v in points[("fio", "iops")] if c == "none"]
+    print(f"| none | {med(base_all):.0f} | | | |")
+    for c in observers:
+        if c not in ip:
+            continue
+        losses = [(1 - v / b) * 100 for v, b in ip[c]]
+        lo, hi = q(losses)
+        l = med(losses)
+        met = ("yes" if l < 1 else "NO") if c.startswith("exp-") else ""
+        print(f"| {c} | {med([v for v, b in ip[c]]):.0f} | {l:+.2f} | {lo:+.2f} to {hi:+.2f} | {met} |")
+if marked:
+    print("\n* measured while other processes had BPF programs attached to tracepoints (see the log): "
+          + ", ".join(f"{w}/{c}: {n} samples" for (w, c), n in sorted(marked.items())))
+PY
+
+# --- where the time goes: BPF run-time statistics of each observer's programs over one NOP run
+if ((DO_NOP)); then
+  echo
+  echo "Per-program BPF run time during $NOP_OPS NOPs (BPF_ENABLE_STATS: program bodies only, not"
+  echo "the dispatch to them; the floor's empty programs show what the statistics themselves add):"
+  echo "| config | program | runs per op | ns per run | ns per op |"
+  echo "|---|---|---:|---:|---:|"
+  for config in "${OBSERVERS[@]}"; do
+    start_config "$config"
+    "$BENCH_BIN/bench_prog_stats" --pid "$OBS_PID" --ops "$NOP_OPS" -- \
+      "$BENCH_BIN/bench_nop_loop" --warmup 0 "$NOP_OPS" >"$WORK/prog_stats.$config" 2>&1 ||
+      { cat "$WORK/prog_stats.$config" >&2; die "bench_prog_stats failed"; }
+    stop_config "$config"
+    awk -v c="$config" '
+      $1 == "prog" && $6 >= 0.001 { printf "| %s | %s | %.3f | %.1f | %.1f |\n", c, $2, $6, $8, $10 }
+      $1 == "total" { printf "| %s | total | | | %.1f |\n", c, $3 }' "$WORK/prog_stats.$config"
+  done
+fi
+
+# --- /metrics cost
+if ((DO_SCRAPE)); then
+  echo
+  echo "/metrics rendering over fake maps, every opcode slot and result class non-zero:"
+  "$BENCH_BIN/bench_scrape" --iterations 1000 --dump "$WORK/scrape_fake.prom" | grep -v '^machine:'
+  if command -v promtool >/dev/null; then
+    if promtool check metrics <"$WORK/scrape_fake.prom" >/dev/null 2>&1; then
+      echo "(promtool check metrics: ok)"
+    else
+      echo "(promtool check metrics: FAILED)"
+    fi
+  fi
+
+  echo
+  echo "HTTP GET /metrics of a running exporter (counters + latency) after every opcode ran once:"
+  start_config exp-latency
+  "$BENCH_BIN/bench_opcode_spray" --max 70 >"$WORK/spray.log" 2>&1 || true
+  "$BENCH_BIN/bench_nop_loop" --warmup 0 100000 >/dev/null
+  curl -fs "http://$ADDR/metrics" >"$WORK/scrape_real.prom"
+  series=$(grep -vc '^#' "$WORK/scrape_real.prom" || true)
+  for _ in $(seq 50); do
+    curl -fs -o /dev/null -w '%{time_total}\n' "http://$ADDR/metrics"
+  done | sort -n | awk -v series="$series" -v bytes="$(stat -c %s "$WORK/scrape_real.prom")" '
+    { t[NR] = $1 * 1000 }
+    END {
+      p50 = t[int((NR + 1) / 2)]; p99 = t[int(NR * 0.99 + 0.999)]
+      printf "curl time_total over %d GETs: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d series, %d bytes)\n",
+             NR, p50, p99, t[NR], series, bytes
+      printf "p50 scaled to 10000 series: %.2f ms\n", p50 * 10000 / series
+    }'
+  sed 's/^/  /' "$WORK/spray.log"
+  dups=$(grep -v '^#' "$WORK/scrape_real.prom" | sed 's/ [^ ]*$//' | sort | uniq -d | wc -l)
+  if ((dups > 0)); then
+    echo "  WARNING: $dups series appear more than once in the real /metrics output:"
+    grep -v '^#' "$WORK/scrape_real.prom" | sed 's/ [^ ]*$//' | sort | uniq -d | head -3 | sed 's/^/    /'
+  fi
+  stop_config exp-latency
+fi
+log "done in $SECONDS s"

@@ -1,0 +1,317 @@
+// bench_scrape: how long one /metrics rendering takes at the highest cardinality the exporter
+// can produce, without BPF or root: the real collectors and Scraper over a fake MapReader.
+//
+//   bench_scrape [--iterations N] [--warmup W] [--dump FILE]
+//
+// Every opcode slot that has a name of its own, plus the "unknown" slot, gets every counter,
+// every result class and every latency bucket non-zero; every ring setup-flag bit is set. That
+// is the ceiling of the series count (the exporter never emits a zero result class other than
+// ok, nor an opcode that never ran). The slots between the last named opcode and the unknown
+// slot are left empty: the collector names all of them "unknown" too, so filling them would
+// produce duplicate series (an invalid exposition), not more distinct ones.
+//
+// Timed, each over N iterations after W warm-up ones, reported as p50/p99/max:
+//   collect      Scraper::Collect() (building the MetricFamily objects)
+//   render       Scraper::render() (Collect + text serialization): one scrape's CPU cost
+//   render x K   K back-to-back renders, K = ceil(10000 / series): the cost of >= 10k series
+// plus render p50 scaled linearly to 10k series, and, to show where a render's time goes,
+// prometheus::TextSerializer alone over one Collect()'s families and a reference std::to_chars
+// writer of the same bytes (checked equal) over the same families. Reading real per-CPU maps is not included
+// (bench/run.sh times an HTTP GET of the running exporter for that).
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bpf/abi.h"
+#include "collectors/exporter_collector.h"
+#include "collectors/ops_collector.h"
+#include "collectors/rings_collector.h"
+#include "loader.h"
+#include "probes.h"
+#include "scraper.h"
+#include "support/fake_map_reader.h"
+#include "uring_names.h"
+
+using namespace iouring;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+test::FakeMapReader full_maps() {
+  test::FakeMapReader r;
+  std::vector<iou_op_stats> ops(IOU_OP_SLOTS);
+  std::vector<uint32_t> slots;
+  for (uint32_t s = 0; s < named_opcode_count(); ++s) slots.push_back(s);
+  slots.push_back(IOU_OP_UNKNOWN);
+  uint64_t v = 1;
+  for (uint32_t slot : slots) {
+    iou_op_stats& s = ops[slot];
+    s.submitted = 1'000'000 + v++;
+    for (auto& c : s.completed) c = 1000 + v++;
+    s.more_cqes = 10 + v++;
+    s.async_punts = 100 + v++;
+    s.failed_init = 1 + v++;
+    for (auto& b : s.latency) b = 50 + v++;
+    s.latency_sum_ns = 123'456'789'012ULL + v++;
+    s.latency_untracked = 7;
+  }
+  r.set(MapId::ops_stats, ops);
+
+  std::vector<iou_op_globals> g(1);
+  g[0].aux_cqes = 12345;
+  g[0].multishot_cqes = 67890;
+  r.set(MapId::ops_globals, g);
+
+  std::vector<iou_ring_stats> rings(1);
+  rings[0].rings_created = 1000;
+  for (auto& f : rings[0].setup_flags) f = 10 + v++;
+  rings[0].cq_overflows = 42;
+  rings[0].cqes_dropped = 3;
+  rings[0].short_writes = 5;
+  r.set(MapId::ring_stats, rings);
+  return r;
+}
+
+struct Stats {
+  double p50, p99, max;
+};
+
+Stats stats_of(std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  auto at = [&](double q) {
+    size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(us.size()))) - 1;
+    return us[std::min(i, us.size() - 1)];
+  };
+  return {at(0.50), at(0.99), us.back()};
+}
+
+template <class F>
+Stats time_it(int iterations, int warmup, F&& f) {
+  for (int i = 0; i < warmup; ++i) f();
+  std::vector<double> us;
+  us.reserve(static_cast<size_t>(iterations));
+  for (int i = 0; i < iterations; ++i) {
+    auto start = Clock::now();
+    f();
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  return stats_of(std::move(us));
+}
+
+size_t count_series(const std::string& text) {
+  size_t n = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    if (end > pos && text[pos] != '#') ++n;
+    pos = end + 1;
+  }
+  return n;
+}
+
+// A reference text writer: the same exposition bytes as prometheus::TextSerializer for the
+// counters, gauges and histograms the exporter emits, written with std::to_chars into one
+// std::string instead of through an std::ostream. It exists only to show, next to the real
+// numbers, how much of a render is the serializer; main() checks its output is identical.
+void put_double(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v < 0 ? "-Inf" : "+Inf";
+  } else {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general,
+                           std::numeric_limits<double>::max_digits10 - 1);
+    out.append(buf, r.ptr);
+  }
+}
+
+void put_escaped(std::string& out, const std::string& v, bool quote) {
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (quote && c == '"') out += "\\\"";
+    else out += c;
+  }
+}
+
+void put_series(std::string& out, const prometheus::MetricFamily& f, const char* suffix,
+                const prometheus::ClientMetric& m, const char* extra_name = nullptr,
+                double extra_value = 0) {
+  out += f.name;
+  out += suffix;
+  if (!m.label.empty() || extra_name) {
+    out += '{';
+    bool first = true;
+    for (const auto& l : m.label) {
+      if (!first) out += ',';
+      first = false;
+      out += l.name;
+      out += "=\"";
+      put_escaped(out, l.value, true);
+      out += '"';
+    }
+    if (extra_name) {
+      if (!first) out += ',';
+      out += extra_name;
+      out += "=\"";
+      put_double(out, extra_value);
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ' ';
+}
+
+std::string fast_serialize(const std::vector<prometheus::MetricFamily>& families) {
+  std::string out;
+  out.reserve(256 * 1024);
+  for (const auto& f : families) {
+    out += "# HELP ";
+    out += f.name;
+    out += ' ';
+    put_escaped(out, f.help, false);
+    out += "\n# TYPE ";
+    out += f.name;
+    switch (f.type) {
+      case prometheus::MetricType::Counter: out += " counter\n"; break;
+      case prometheus::MetricType::Gauge: out += " gauge\n"; break;
+      case prometheus::MetricType::Histogram: out += " histogram\n"; break;
+      default: out += " untyped\n"; break;
+    }
+    for (const auto& m : f.metric) {
+      switch (f.type) {
+        case prometheus::MetricType::Counter:
+          put_series(out, f, "", m);
+          put_double(out, m.counter.value);
+          out += '\n';
+          break;
+        case prometheus::MetricType::Gauge:
+          put_series(out, f, "", m);
+          put_double(out, m.gauge.value);
+          out += '\n';
+          break;
+        case prometheus::MetricType::Histogram: {
+          put_series(out, f, "_count", m);
+          put_double(out, static_cast<double>(m.histogram.sample_count));
+          out += '\n';
+          put_series(out, f, "_sum", m);
+          put_double(out, m.histogram.sample_sum);
+          out += '\n';
+          double last = -std::numeric_limits<double>::infinity();
+          for (const auto& b : m.histogram.bucket) {
+            put_series(out, f, "_bucket", m, "le", b.upper_bound);
+            put_double(out, static_cast<double>(b.cumulative_count));
+            out += '\n';
+            last = b.upper_bound;
+          }
+          if (last != std::numeric_limits<double>::infinity()) {
+            put_series(out, f, "_bucket", m, "le", std::numeric_limits<double>::infinity());
+            put_double(out, static_cast<double>(m.histogram.sample_count));
+            out += '\n';
+          }
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+  return out;
+}
+
+void print_row(const char* what, const Stats& s) {
+  std::printf("%-30s p50 %9.1f us   p99 %9.1f us   max %9.1f us\n", what, s.p50, s.p99, s.max);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = 2000, warmup = 50;
+  std::string dump;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--iterations" && i + 1 < argc) {
+      iterations = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--warmup" && i + 1 < argc) {
+      warmup = std::max(0, std::atoi(argv[++i]));
+    } else if (a == "--dump" && i + 1 < argc) {
+      dump = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: bench_scrape [--iterations N] [--warmup W] [--dump FILE]\n");
+      return 2;
+    }
+  }
+
+  auto reader = full_maps();
+  MapSource maps(reader);
+  std::vector<ProbeStatus> probes;
+  for (const ProbeSpec& spec : probe_table()) {
+    ProbeStatus p;
+    p.spec = &spec;
+    p.variant = &spec.variants.front();
+    p.state = ProbeState::attached;
+    probes.push_back(p);
+  }
+  Scraper scraper;
+  scraper.add(std::make_unique<OpsCollector>(maps, true));
+  scraper.add(std::make_unique<RingsCollector>(maps));
+  scraper.add(std::make_unique<ExporterCollector>(maps, probes));
+
+  const std::string text = scraper.render();
+  const size_t series = count_series(text);
+  if (!dump.empty()) std::ofstream(dump) << text;
+  const int k = static_cast<int>((10000 + series - 1) / series);
+
+  size_t sink = 0;
+  Stats collect = time_it(iterations, warmup, [&] { sink += scraper.Collect().size(); });
+  Stats render = time_it(iterations, warmup, [&] { sink += scraper.render().size(); });
+  const auto families = scraper.Collect();
+  Stats serialize = time_it(iterations, warmup, [&] {
+    std::ostringstream os;
+    prometheus::TextSerializer().Serialize(os, families);
+    sink += os.str().size();
+  });
+  std::string reference;
+  {
+    std::ostringstream os;
+    prometheus::TextSerializer().Serialize(os, families);
+    reference = os.str();
+  }
+  const bool same = fast_serialize(families) == reference;
+  if (!same && !dump.empty()) {
+    std::ofstream(dump + ".serializer") << reference;
+    std::ofstream(dump + ".to_chars") << fast_serialize(families);
+  }
+  Stats fast = time_it(iterations, warmup, [&] { sink += fast_serialize(families).size(); });
+  Stats render_k = time_it(std::max(1, iterations / k), std::max(1, warmup / k), [&] {
+    for (int i = 0; i < k; ++i) sink += scraper.render().size();
+  });
+
+  std::printf("scrape_bench: %zu series (%zu bytes) per render; %d iterations\n", series,
+              text.size(), iterations);
+  print_row("collect", collect);
+  print_row("render", render);
+  print_row("  of which TextSerializer", serialize);
+  print_row(same ? "  to_chars writer (same bytes)" : "  to_chars writer (DIFFERS)", fast);
+  std::string label = "render x " + std::to_string(k) + " (" + std::to_string(series * k) + " series)";
+  print_row(label.c_str(), render_k);
+  std::printf("render p50 scaled to 10000 series: %.2f ms\n",
+              render.p50 * 10000.0 / static_cast<double>(series) / 1000.0);
+  std::printf("machine: series=%zu render_p50_us=%.1f render_p99_us=%.1f renderK=%d renderK_p50_us=%.1f "
+              "renderK_p99_us=%.1f per10k_ms=%.3f serialize_p50_us=%.1f fast_p50_us=%.1f same=%d\n",
+              series, render.p50, render.p99, k, render_k.p50, render_k.p99,
+              render.p50 * 10000.0 / static_cast<double>(series) / 1000.0, serialize.p50, fast.p50,
+              same ? 1 : 0);
+  return sink == 0 ? 1 : 0;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the C++ code (exporter, its library, the tests and the workload tool) with
+# AddressSanitizer + UndefinedBehaviorSanitizer (-DIOU_SANITIZE=ON; the BPF objects are built by
+# their own clang command and are not instrumented) in a build directory of its own, and runs
+# the unit and root integration tests (ctest -L "unit|integration") under the sanitizers.
+#
+#   scripts/test-sanitized.sh [ctest arguments...]
+#
+# IOU_ASAN_BUILD_DIR (default build-asan next to the sources) is the build directory. Every
+# sanitizer report, including those of the exporter and workload processes the integration
+# tests start (whose output the tests do not show), is written to a report directory and printed
+# at the end; any report fails the run. Run as root, after scripts/install-deps.sh --test and
+# scripts/prepare-host.sh (scripts/test.sh runs this script after both).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${IOU_ASAN_BUILD_DIR:-$repo/build-asan}
+start=$(date +%s)
+
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOU_SANITIZE=ON >/dev/null
+# Only what the unit and integration tests run (not the fuzzers, the VM helpers or benchmarks).
+cmake --build "$build" -j"$(nproc)" --target unit_tests integration_tests io_uring_exporter iou_workload
+
+reports=$build/sanitizer-reports
+rm -rf "$reports"
+mkdir -p "$reports"
+# log_path: one file per reporting process (<prefix>.<pid>), so reports of child processes are
+# not lost in a log the test deletes. abort_on_error/halt_on_error: the first finding ends the
+# process with a failure, which fails the test that ran it.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+
+cd "$build"
+rc=0
+ctest -L "unit|integration" --output-on-failure --timeout 900 -j"$(nproc)" "$@" || rc=$?
+
+shopt -s nullglob
+found=("$reports"/*)
+if ((${#found[@]})); then
+  echo
+  echo "=== sanitizer reports (${#found[@]} process(es)) ==="
+  for f in "${found[@]}"; do
+    echo "--- $f"
+    cat "$f"
+  done
+  ((rc)) || rc=1
+fi
+echo "sanitized run (ASan+UBSan, unit + integration): $( ((rc)) && echo FAILED || echo passed)," \
+     "$(($(date +%s) - start)) s including the build"
+exit "$rc"
