@@ -213,22 +213,49 @@ for e in json.load(sys.stdin):
 }
 foreign_count() { foreign_attachments | grep -c . || true; }
 
-# Before a measurement point: wait (once per run, up to --foreign-wait s) for foreign
-# attachments to go away; if they stay, measure anyway and mark the samples.
-FOREIGN_GAVE_UP=0
+# Before a measurement point: wait up to --foreign-wait s for foreign attachments to go away
+# (test suites start and stop exporters all the time). Processes that outlast one wait are not
+# waited for again; the samples are measured anyway and marked.
+GAVE_UP_PIDS=" "
 FOREIGN_N=0
 foreign_before_point() {  # sets FOREIGN_N to the number of foreign attachments
-  local n deadline=$((SECONDS + FOREIGN_WAIT))
-  n=$(foreign_count)
-  if ((n > 0 && !FOREIGN_GAVE_UP)); then
-    while ((n > 0 && SECONDS < deadline)); do sleep 1; n=$(foreign_count); done
-    if ((n > 0)); then
-      FOREIGN_GAVE_UP=1
-      log "$n BPF attachments of other processes stay; measuring anyway, samples marked '*':"
-      foreign_attachments | sort -u -k1,1 | sed 's/^/    /' >&2
+  local list pids p new=0 deadline=$((SECONDS + FOREIGN_WAIT))
+  list=$(foreign_attachments)
+  pids=$(awk '{print $1}' <<<"$list" | sort -u)
+  for p in $pids; do [[ $GAVE_UP_PIDS == *" $p "* ]] || new=1; done
+  if ((new)); then
+    while [[ -n $list ]] && ((SECONDS < deadline)); do sleep 1; list=$(foreign_attachments); done
+    if [[ -n $list ]]; then
+      log "BPF attachments of other processes stay; measuring anyway, samples marked '*':"
+      sort -u -k1,1 <<<"$list" | sed 's/^/    /' >&2
+      for p in $(awk '{print $1}' <<<"$list" | sort -u); do GAVE_UP_PIDS+="$p "; done
     fi
   fi
-  FOREIGN_N=$n
+  FOREIGN_N=$(grep -c . <<<"$list" || true)
+}
+
+# Another user of the machine may set kernel.io_uring_disabled for a moment (tests of setup
+# refusals do): wait for io_uring to be allowed again rather than fail the whole run.
+wait_uring_allowed() {
+  local f=/proc/sys/kernel/io_uring_disabled deadline=$((SECONDS + 120))
+  [[ -r $f ]] || return 0
+  [[ $(cat "$f") == 0 ]] && return 0
+  log "kernel.io_uring_disabled=$(cat "$f") (set by someone else): waiting for 0"
+  while [[ $(cat "$f") != 0 ]] && ((SECONDS < deadline)); do sleep 1; done
+  [[ $(cat "$f") == 0 ]] || die "kernel.io_uring_disabled stays $(cat "$f")"
+}
+
+# Runs a workload (run_nop or run_fio) until it prints a result, at most 3 times.
+retrying() {
+  local out try
+  for try in 1 2 3; do
+    wait_uring_allowed
+    out=$("$@") || out=
+    [[ -z $out ]] || { printf '%s\n' "$out"; return 0; }
+    log "  $1 failed (try $try); retrying"
+    sleep 2
+  done
+  return 1
 }
 
 # --- workloads
@@ -259,8 +286,7 @@ measure_point() {  # round config
   foreign=$FOREIGN_N
   if ((DO_NOP)); then
     for ((k = 0; k < NOP_REPS; k++)); do
-      out=$(run_nop)
-      [[ -n $out ]] || die "bench_nop_loop produced no result"
+      out=$(retrying run_nop) || die "bench_nop_loop failed 3 times"
       read -r ns cpu <<<"$out"
       printf '%s\t%s\t%s\tnop\t%s\t%s\t-\t%s\n' "$round" "$POINT" "$config" "$ns" "$cpu" "$foreign" >>"$SAMPLES"
       summary+=" $ns"
@@ -268,8 +294,7 @@ measure_point() {  # round config
     summary=" nop ns/op:$summary"
   fi
   if ((DO_FIO)); then
-    out=$(run_fio)
-    [[ -n $out ]] || { cat "$WORK/fio.err" >&2; die "fio produced no result"; }
+    out=$(retrying run_fio) || { cat "$WORK/fio.err" >&2; die "fio failed 3 times"; }
     read -r ns cpu iops <<<"$out"
     printf '%s\t%s\t%s\tfio\t%s\t%s\t%s\t%s\n' "$round" "$POINT" "$config" "$ns" "$cpu" "$iops" "$foreign" >>"$SAMPLES"
     summary+="; fio IOPS: $iops"
@@ -341,18 +366,34 @@ for r in rows:
 for key, d in samples.items():
     points[key] = sorted((rd, pt, c, med(v)) for (rd, pt, c), v in d.items())
 
+foreign_at = {int(r["point"]): int(r["foreign"]) for r in rows}
+dirty_configs = set()
+
 def paired(workload, metric):
     """config -> list of (value, local baseline): the observer point and the mean of the two
-    baseline points around it."""
+    baseline points around it. Pairs touched by other processes' BPF programs are left out when
+    at least 3 clean ones remain."""
     seq = points.get((workload, metric), [])
     by_point = {pt: (rd, c, v) for rd, pt, c, v in seq}
-    out = defaultdict(list)
+    clean, dirty = defaultdict(list), defaultdict(list)
     for rd, pt, c, v in seq:
         if c == "none":
             continue
         before, after = by_point.get(pt - 1), by_point.get(pt + 1)
         if before and after and before[1] == after[1] == "none":
-            out[c].append((v, (before[2] + after[2]) / 2))
+            pair = (v, (before[2] + after[2]) / 2)
+            if foreign_at.get(pt - 1) or foreign_at.get(pt) or foreign_at.get(pt + 1):
+                dirty[c].append(pair)
+            else:
+                clean[c].append(pair)
+    out = {}
+    for c in set(clean) | set(dirty):
+        if len(clean[c]) >= 3:
+            out[c] = clean[c]
+        else:
+            out[c] = clean[c] + dirty[c]
+            if dirty[c]:
+                dirty_configs.add((workload, c))
     return out
 
 def q(vals):
@@ -377,14 +418,15 @@ for (w, m), title in TITLES.items():
     for c, pairs in pr.items():
         norm[(w, m, c)] = [v / b for v, b in pairs]
         over[(w, m, c)] = [v - b for v, b in pairs]
-    fo = med(over[(w, m, "floor")]) if (w, m, "floor") in over else None
-    bo = med(over[(w, m, "bpftrace")]) if (w, m, "bpftrace") in over else None
+    # relative overheads from the medians of x none, as in the targets table below
+    fo = med(norm[(w, m, "floor")]) - 1 if (w, m, "floor") in norm else None
+    bo = med(norm[(w, m, "bpftrace")]) - 1 if (w, m, "bpftrace") in norm else None
     print(f"\n{title}")
-    print(f"(x none and overhead: median over {len(pr[next(iter(pr))])} rounds of each sample against"
-          " the baseline points just before and after it)")
-    print("| config | ns (median) | x none | x none p25-p75 | overhead ns | overhead / floor's | overhead / bpftrace's |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| none | {med(base_all):.1f} | 1 | | | | |")
+    print("(x none and overhead: median over rounds of each point against the mean of the baseline")
+    print(" points just before and after it; n = rounds used)")
+    print("| config | n | ns (median) | x none | x none p25-p75 | overhead ns | overhead / floor's | overhead / bpftrace's |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| none | {len(base_all)} | {med(base_all):.1f} | 1 | | | | |")
     for c in observers:
         if (w, m, c) not in norm:
             continue
@@ -392,10 +434,10 @@ for (w, m), title in TITLES.items():
         n = norm[(w, m, c)]
         o = med(over[(w, m, c)])
         lo, hi = q(n)
-        star = " *" if marked.get((w, c)) else ""
-        f = f"{o / fo:.2f}" if fo and fo > 0 else "-"
-        b = f"{o / bo:.2f}" if bo and bo > 0 else "-"
-        print(f"| {c}{star} | {med(vals):.1f} | {med(n):.3f} | {lo:.3f}-{hi:.3f} | {o:+.1f} | {f} | {b} |")
+        star = " *" if (w, c) in dirty_configs else ""
+        f = f"{(med(n) - 1) / fo:.2f}" if fo and fo > 0 else "-"
+        b = f"{(med(n) - 1) / bo:.2f}" if bo and bo > 0 else "-"
+        print(f"| {c}{star} | {len(n)} | {med(vals):.1f} | {med(n):.3f} | {lo:.3f}-{hi:.3f} | {o:+.1f} | {f} | {b} |")
 
 def per_round_ratio(w, m, num, den, overhead):
     a, b = norm.get((w, m, num)), norm.get((w, m, den))
@@ -441,10 +483,10 @@ for w in ("nop", "fio"):
 ip = paired("fio", "iops")
 if ip:
     print("\nfio IOPS, and the loss against the baseline points around each sample (target: exporter < 1 %)")
-    print("| config | IOPS (median) | loss % (median) | loss % p25-p75 | met |")
-    print("|---|---:|---:|---:|---|")
+    print("| config | n | IOPS (median) | loss % (median) | loss % p25-p75 | met |")
+    print("|---|---:|---:|---:|---:|---|")
     base_all = [v for rd, pt, c, v in points[("fio", "iops")] if c == "none"]
-    print(f"| none | {med(base_all):.0f} | | | |")
+    print(f"| none | {len(base_all)} | {med(base_all):.0f} | | | |")
     for c in observers:
         if c not in ip:
             continue
@@ -452,10 +494,12 @@ if ip:
         lo, hi = q(losses)
         l = med(losses)
         met = ("yes" if l < 1 else "NO") if c.startswith("exp-") else ""
-        print(f"| {c} | {med([v for v, b in ip[c]]):.0f} | {l:+.2f} | {lo:+.2f} to {hi:+.2f} | {met} |")
+        star = " *" if ("fio", c) in dirty_configs else ""
+        print(f"| {c}{star} | {len(losses)} | {med([v for v, b in ip[c]]):.0f} | {l:+.2f} | {lo:+.2f} to {hi:+.2f} | {met} |")
 if marked:
-    print("\n* measured while other processes had BPF programs attached to tracepoints (see the log): "
-          + ", ".join(f"{w}/{c}: {n} samples" for (w, c), n in sorted(marked.items())))
+    print("\nSamples taken while other processes had BPF programs attached to tracepoints (see the log): "
+          + ", ".join(f"{w}/{c}: {n}" for (w, c), n in sorted(marked.items())))
+    print("Pairs touching them are left out where 3 clean rounds remain; '*' marks a config where not.")
 PY
 
 # --- where the time goes: BPF run-time statistics of each observer's programs over one NOP run
@@ -467,6 +511,7 @@ if ((DO_NOP)); then
   echo "|---|---|---:|---:|---:|"
   for config in "${OBSERVERS[@]}"; do
     start_config "$config"
+    wait_uring_allowed
     "$BENCH_BIN/bench_prog_stats" --pid "$OBS_PID" --ops "$NOP_OPS" -- \
       "$BENCH_BIN/bench_nop_loop" --warmup 0 "$NOP_OPS" >"$WORK/prog_stats.$config" 2>&1 ||
       { cat "$WORK/prog_stats.$config" >&2; die "bench_prog_stats failed"; }
@@ -493,8 +538,9 @@ if ((DO_SCRAPE)); then
   echo
   echo "HTTP GET /metrics of a running exporter (counters + latency) after every opcode ran once:"
   start_config exp-latency
+  wait_uring_allowed
   "$BENCH_BIN/bench_opcode_spray" --max 70 >"$WORK/spray.log" 2>&1 || true
-  "$BENCH_BIN/bench_nop_loop" --warmup 0 100000 >/dev/null
+  "$BENCH_BIN/bench_nop_loop" --warmup 0 100000 >/dev/null || true
   curl -fs "http://$ADDR/metrics" >"$WORK/scrape_real.prom"
   series=$(grep -vc '^#' "$WORK/scrape_real.prom" || true)
   for _ in $(seq 50); do

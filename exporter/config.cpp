@@ -93,14 +93,16 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
   app.add_option("--attribution.cgroup-root", out.cgroup_root,
                  "cgroup v2 mount (default: found in /proc/self/mountinfo)");
 
-  bool pin = true;
+  bool pin = false, no_pin = false;
   app.add_option("--bpf.pin-path", out.bpf_pin_path,
                  "bpffs directory where the BPF maps and links are pinned, so counters continue "
-                 "and programs stay attached across restarts (\"\" = do not pin; default: " +
-                     out.bpf_pin_path + ")")
+                 "and programs stay attached across restarts (\"\" = do not pin)")
       ->expected(0, 1);  // --bpf.pin-path= is an empty value (no default_str: CLI11 would use it)
-  app.add_flag("--bpf.pin,!--no-bpf.pin", pin,
-               "Pin the BPF state under --bpf.pin-path (default: enabled)");
+  app.add_flag("--bpf.pin", pin,
+               std::string("Pin the BPF state under --bpf.pin-path, default ") + kDefaultPinPath +
+                   " (default: off; the DaemonSet turns it on). Pinned programs stay attached "
+                   "after the exporter exits: remove them with --bpf.uninstall");
+  app.add_flag("--no-bpf.pin", no_pin, "Do not pin (overrides --bpf.pin and --bpf.pin-path)");
   app.add_flag("--bpf.uninstall", out.bpf_uninstall,
                "Remove everything pinned under --bpf.pin-path (detaching the programs once no "
                "exporter runs) and exit");
@@ -126,7 +128,9 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
   if (out.telemetry_path.empty() || out.telemetry_path.front() != '/' || out.telemetry_path == "/")
     return {ParseStatus::exit_failure,
             "error: --web.telemetry-path must start with '/' and not be '/' (e.g. /metrics)"};
-  if (!pin) out.bpf_pin_path.clear();
+  if ((pin || out.bpf_uninstall) && app.count("--bpf.pin-path") == 0)
+    out.bpf_pin_path = kDefaultPinPath;
+  if (no_pin) out.bpf_pin_path.clear();
   if (out.bpf_uninstall && out.bpf_pin_path.empty())
     return {ParseStatus::exit_failure, "error: --bpf.uninstall needs a --bpf.pin-path"};
   if (!parse_capability_list(keep_caps, out.keep_capabilities, why))

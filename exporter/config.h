@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pinning.h"
+
 namespace iouring {
 
 struct ListenAddress {
@@ -29,7 +31,7 @@ struct Config {
   std::string attribution_unknown = "cgroup";     // cgroup: label non-pod cgroups by path; none
   std::string cgroup_root;                        // "" = the cgroup2 mount from mountinfo
   std::string web_config_file;  // --web.config.file: TLS, basic auth, headers ("" = none)
-  std::string bpf_pin_path = "/sys/fs/bpf/io_uring_exporter";  // "" = nothing pinned
+  std::string bpf_pin_path;  // "" = nothing pinned (--bpf.pin: kDefaultPinPath)
   bool bpf_uninstall = false;       // remove the pins and exit
   uint64_t keep_capabilities = 0;   // bit mask kept after start-up (--runtime.keep-capabilities)
 };

@@ -70,13 +70,16 @@ void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
     struct bpf_program* p = bpf_object__find_program_by_name(skel->obj, std::string(v->program).c_str());
     if (p) bpf_program__set_autoload(p, true);
   }
-  // 5.10's completion tracepoint names no request: nothing could match or remove an entry.
-  const bool request_less_complete = std::any_of(
-      chosen.begin(), chosen.end(),
-      [](const ProbeVariant* v) { return v && v->program == "complete_legacy_btf"; });
-  skel->rodata->track_latency = opts.track_latency && !request_less_complete;
+  // The in-flight table is only used when a completion program that names the request runs:
+  // otherwise (5.10's request-less tracepoint, or no completion probe) nothing would ever match
+  // or remove its entries.
+  const bool complete_names_request = std::any_of(
+      chosen.begin(), chosen.end(), [](const ProbeVariant* v) {
+        return v && v->target == "io_uring_complete" && v->program != "complete_legacy_btf";
+      });
+  skel->rodata->track_latency = opts.track_latency && complete_names_request;
   skel->rodata->use_inflight =
-      (opts.track_latency || opts.workload_budget > 0) && !request_less_complete;
+      (opts.track_latency || opts.workload_budget > 0) && complete_names_request;
   skel->rodata->req_creds_mask = req_creds_mask;
   skel->rodata->count_audit_eligible = std::any_of(
       chosen.begin(), chosen.end(),

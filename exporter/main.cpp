@@ -1,5 +1,8 @@
 // io_uring_exporter: loads the BPF programs, then serves their maps as Prometheus metrics.
+#include <sys/utsname.h>
+
 #include <csignal>
+#include <fstream>
 #include <cstdio>
 #include <memory>
 #include <condition_variable>
@@ -32,6 +35,21 @@
 using namespace iouring;
 
 namespace {
+
+// Before 5.19, with kernel.unprivileged_bpf_disabled set (the distribution default), every bpf()
+// command, map lookups included, needs CAP_BPF (5.8+) or CAP_SYS_ADMIN: the capability that
+// scrapes then need, or -1 when none is.
+int capability_needed_for_map_reads() {
+  utsname u{};
+  int major = 0, minor = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return -1;
+  if (major > 5 || (major == 5 && minor >= 19)) return -1;
+  std::ifstream in("/proc/sys/kernel/unprivileged_bpf_disabled");
+  int disabled = 1;
+  if (in) in >> disabled;
+  if (disabled == 0) return -1;
+  return (major == 5 && minor >= 8) ? kCapBpf : kCapSysAdmin;
+}
 
 int fail(const std::string& message) {
   spdlog::error("{}", message);
@@ -145,7 +163,13 @@ int main(int argc, char** argv) {
   // Everything privileged is done (BPF loaded, attached and pinned, port bound): keep only the
   // capabilities asked for, before any other thread starts (capabilities are per thread).
   PrivilegeDropReport dropped;
-  if (!drop_privileges(cfg.keep_capabilities, dropped, error)) return fail(error);
+  uint64_t keep = cfg.keep_capabilities;
+  if (int cap = capability_needed_for_map_reads(); cap >= 0 && !((keep >> cap) & 1)) {
+    keep |= uint64_t{1} << cap;
+    spdlog::info("kernel before 5.19 with kernel.unprivileged_bpf_disabled set: keeping {} for "
+                 "map reads", capability_list(uint64_t{1} << cap));
+  }
+  if (!drop_privileges(keep, dropped, error)) return fail(error);
   if (dropped.not_held)
     spdlog::warn("--runtime.keep-capabilities: {} not held at start, cannot be kept",
                  capability_list(dropped.not_held));

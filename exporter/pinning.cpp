@@ -51,11 +51,18 @@ bool on_bpffs(const std::string& path) {
   }
 }
 
+// mkdir -p; only the directories created here get mode 0700 (existing ones, /sys/fs/bpf
+// itself above all, keep theirs).
 int mkdirs(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return -ec.value();
-  chmod(dir.c_str(), 0700);
+  fs::path cur;
+  for (const auto& part : dir) {
+    cur /= part;
+    if (mkdir(cur.c_str(), 0700) == 0) {
+      chmod(cur.c_str(), 0700);
+    } else if (errno != EEXIST) {
+      return -errno;
+    }
+  }
   return 0;
 }
 

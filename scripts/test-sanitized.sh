@@ -7,10 +7,10 @@
 #   scripts/test-sanitized.sh [ctest arguments...]
 #
 # IOU_ASAN_BUILD_DIR (default build-asan next to the sources) is the build directory. Every
-# sanitizer report, including those of the exporter and workload processes the integration
-# tests start (whose output the tests do not show), is written to a report directory and printed
-# at the end; any report fails the run. Run as root, after scripts/install-deps.sh --test and
-# scripts/prepare-host.sh (scripts/test.sh runs this script after both).
+# ASan/LSan report, including those of the exporter and workload processes the integration
+# tests start (whose output the tests do not show), is written to <build>/sanitizer-reports and
+# printed at the end; any report fails the run. Run as root, after scripts/install-deps.sh
+# --test and scripts/prepare-host.sh (scripts/test.sh runs this script after both).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${IOU_ASAN_BUILD_DIR:-$repo/build-asan}
@@ -23,11 +23,15 @@ cmake --build "$build" -j"$(nproc)" --target unit_tests integration_tests io_uri
 reports=$build/sanitizer-reports
 rm -rf "$reports"
 mkdir -p "$reports"
-# log_path: one file per reporting process (<prefix>.<pid>), so reports of child processes are
-# not lost in a log the test deletes. abort_on_error/halt_on_error: the first finding ends the
-# process with a failure, which fails the test that ran it.
+# log_path: one file per reporting process (<prefix>.<pid>), so ASan and LeakSanitizer reports
+# of child processes (the exporter and iou_workload the integration tests start, whose output
+# they delete) are kept. abort_on_error/halt_on_error: the first finding ends the process with a
+# failure, which fails the test that ran it. UBSan reports go to the process's stderr (GCC's
+# UBSan runtime ignores log_path when linked together with ASan): ctest shows those of test
+# binaries; an exporter that hits one exits 1 and its test fails (its log is deleted: run
+# <build>/io_uring_exporter by hand with the test's flags and workload to see the report).
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 cd "$build"
 rc=0

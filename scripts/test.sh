@@ -10,5 +10,18 @@ build=${IOU_BUILD_DIR:-$repo/build}
 
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
+
+# --- sanitized suite (scripts/test-sanitized.sh): unit + root integration tests built with
+# ASan+UBSan in build-asan. Runs before the main ctest so that the output still ends with the
+# main run's summary; its failure fails this script after that summary. IOU_SKIP_SANITIZED=1
+# skips it.
+sanitized_rc=0
+if [[ ${IOU_SKIP_SANITIZED:-0} != 1 ]]; then
+  "$repo/scripts/test-sanitized.sh" || sanitized_rc=$?
+fi
+# --- end of the sanitized suite
+
 cd "$build"
 ctest --output-on-failure --timeout 900 "$@"
+# (sanitized suite) reached only when the main run passed:
+((sanitized_rc == 0)) || { echo "sanitized suite (scripts/test-sanitized.sh) FAILED, see above"; exit 1; }

@@ -244,7 +244,9 @@ Config parsed(std::vector<const char*> argv, ParseStatus want = ParseStatus::run
 }
 
 TEST(HardeningFlags, PinPathDefaultsAndDisables) {
-  EXPECT_EQ(parsed({}).bpf_pin_path, kDefaultPinPath);
+  EXPECT_EQ(parsed({}).bpf_pin_path, "");  // off by default: nothing outlives a casual run
+  EXPECT_EQ(parsed({"--bpf.pin"}).bpf_pin_path, kDefaultPinPath);
+  EXPECT_EQ(parsed({"--bpf.uninstall"}).bpf_pin_path, kDefaultPinPath);
   EXPECT_EQ(parsed({"--bpf.pin-path=/sys/fs/bpf/x"}).bpf_pin_path, "/sys/fs/bpf/x");
   // An empty value disables pinning (CLI11 must not fall back to the default, nor take the
   // next argument as the value).
@@ -490,10 +492,36 @@ TEST_F(Hardening, NeverUsesAForeignDirectory) {
   }
   EXPECT_TRUE(fs::exists(pin_ + "/theirs"));
   EXPECT_FALSE(fs::exists(pin_ + "/maps"));
-  // The bpffs mount itself is never used nor emptied.
+  // The bpffs mount itself is never used, emptied, nor has its mode changed.
+  struct stat before {}, after {};
+  ASSERT_EQ(stat("/sys/fs/bpf", &before), 0);
+  {
+    Exporter e({"--attribution.granularity=cgroup", "--bpf.pin-path=/sys/fs/bpf/"});
+    ASSERT_TRUE(e.started()) << e.log();
+    EXPECT_EQ(count_lines_with(e.log(), "root of a bpf filesystem"), 1u) << e.log();
+  }
   RunResult r = run_command({IOU_EXPORTER_BIN, "--bpf.pin-path=/sys/fs/bpf/", "--bpf.uninstall"});
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("root of a bpf filesystem"), std::string::npos) << r.output;
+  ASSERT_EQ(stat("/sys/fs/bpf", &after), 0);
+  EXPECT_EQ(after.st_mode, before.st_mode);
+}
+
+TEST_F(Hardening, IncompleteStateIsReplaced) {
+  {
+    Exporter a(args());
+    ASSERT_TRUE(a.started()) << a.log();
+    nops(9);
+  }
+  // As if killed while installing: pins but no abi record (it is written last).
+  ASSERT_EQ(unlink((pin_ + "/abi").c_str()), 0);
+  auto old_links = pinned_link_ids(pin_);
+  Exporter b(args());
+  ASSERT_TRUE(b.started()) << b.log();
+  EXPECT_EQ(count_lines_with(b.log(), "it is incomplete"), 1u) << b.log();
+  for (uint32_t id : old_links) EXPECT_FALSE(link_alive(id)) << "link " << id;
+  nops(4);
+  expect_nops(b, 4, "after replacing an incomplete state");
 }
 
 }  // namespace
