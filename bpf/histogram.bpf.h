@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* log2 histogram helpers: the bucket layout is defined in abi.h. BPF has no clz instruction. */
+/* Helpers shared by the BPF programs: log2 latency buckets (layout in abi.h; BPF has no clz
+ * instruction) and result classes. */
 #ifndef IOU_HISTOGRAM_BPF_H
 #define IOU_HISTOGRAM_BPF_H
 
@@ -29,6 +30,22 @@ static __always_inline __u32 iou_latency_bucket(__u64 ns)
 	log2_up = iou_fls64(ns - 1); /* ceil(log2(ns)) for ns >= 2 */
 	log2_up -= IOU_LAT_MIN_SHIFT;
 	return log2_up < IOU_LAT_BUCKETS - 1 ? log2_up : IOU_LAT_BUCKETS - 1;
+}
+
+
+/* Result class of a CQE res / hook return value, per the IOU_RESULTS table. Callers re-check the
+ * bound behind a compiler barrier: the verifier needs it, and the switch lets the compiler drop it. */
+static __always_inline __u32 iou_result_class(long ret)
+{
+	if (ret >= 0)
+		return IOU_RES_OK;
+	switch (-ret) {
+#define IOU_X(name, err, label) case err: return IOU_RES_##name;
+	IOU_RESULTS(IOU_X)
+#undef IOU_X
+	default:
+		return IOU_RES_OTHER;
+	}
 }
 
 #endif /* IOU_HISTOGRAM_BPF_H */

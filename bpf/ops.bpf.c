@@ -128,19 +128,6 @@ static __always_inline struct iou_op_stats *stats_of(__u32 slot)
 	return bpf_map_lookup_elem(&ops_stats, &slot);
 }
 
-static __always_inline __u32 result_class(__s32 res)
-{
-	if (res >= 0)
-		return IOU_RES_OK;
-	switch (-res) {
-#define IOU_X(name, err, label) case err: return IOU_RES_##name;
-	IOU_RESULTS(IOU_X)
-#undef IOU_X
-	default:
-		return IOU_RES_OTHER;
-	}
-}
-
 static __always_inline __u32 cmd_op_slot(__u32 cmd_op)
 {
 	switch (cmd_op) {
@@ -244,7 +231,7 @@ static __always_inline void on_complete(struct io_kiocb *req, __s32 res, __u32 c
 	}
 	if (slot == IOU_OP_URING_CMD)
 		count_uring_cmd(req);
-	cls = result_class(res);
+	cls = iou_result_class(res);
 	/* Keep the compiler from folding the bound check into the switch: the verifier needs it. */
 	asm volatile("" : "+r"(cls));
 	if (cls >= IOU_RES_COUNT)
@@ -377,7 +364,7 @@ SEC("tp_btf/io_uring_complete")
 int BPF_PROG(complete_legacy_btf, void *ctx_, __u64 user_data, long res, unsigned int cflags)
 {
 	struct iou_op_stats *s = stats_of(IOU_OP_UNKNOWN);
-	__u32 cls = result_class((__s32)res);
+	__u32 cls = iou_result_class((__s32)res);
 
 	if (!s)
 		return 0;

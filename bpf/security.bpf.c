@@ -105,19 +105,6 @@ static __always_inline __u64 state_get(__u32 slot)
 	return v ? *v : 0;
 }
 
-static __always_inline __u32 result_class(long ret)
-{
-	if (ret >= 0)
-		return IOU_RES_OK;
-	switch (-ret) {
-#define IOU_X(name, err, label) case err: return IOU_RES_##name;
-	IOU_RESULTS(IOU_X)
-#undef IOU_X
-	default:
-		return IOU_RES_OTHER;
-	}
-}
-
 static __always_inline void record_latency(__u64 *buckets, __u64 *sum, __u64 start)
 {
 	__u64 delta;
@@ -143,7 +130,7 @@ static __always_inline void hook_enter(__u32 hook)
 static __always_inline void hook_exit(__u32 hook, int ret)
 {
 	struct iou_hook_stats *s = bpf_map_lookup_elem(&hook_stats, &hook);
-	__u32 cls = result_class(ret);
+	__u32 cls = iou_result_class(ret);
 
 	if (!s)
 		return;
@@ -315,7 +302,7 @@ int register_exit(struct syscall_exit_args *ctx)
 	s = bpf_map_lookup_elem(&register_stats, &op);
 	if (!s)
 		return 0;
-	cls = result_class(ctx->ret);
+	cls = iou_result_class(ctx->ret);
 	asm volatile("" : "+r"(cls));
 	if (cls < IOU_RES_COUNT)
 		s->result[cls]++;
