@@ -13,7 +13,8 @@
 # Every observer sample is compared with the mean of the two baseline samples around it (a few
 # seconds apart), so a machine that gets faster or slower during the run (shared hosts do) does
 # not bias any configuration. A measurement point is --nop-reps NOP loops and one fio run.
-# Then: per-program BPF run time of each observer (where the time goes) and the /metrics cost.
+# Then: per-program BPF run time of each observer and of the rungs of ladder.bpf.c (where the
+# time goes), and the /metrics cost. --configs also takes ladder-ktime, ladder-hash, ladder-array.
 #
 # Needs root, fio, bpftrace, curl, bpftool, python3. Every process it starts is stopped on exit.
 set -euo pipefail
@@ -37,7 +38,7 @@ KEEP=
 FOREIGN_WAIT=15
 FILE_FS=
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 while (($#)); do
   case $1 in
@@ -149,6 +150,13 @@ start_floor() {
   wait_for_line "$WORK/floor.log" '^ready' "$OBS_PID" 60 || die "bench_floor_attach did not attach"
 }
 
+start_ladder() {  # ktime|hash|array: one rung of ladder.bpf.c
+  "$BENCH_BIN/bench_ladder_attach" "$1" >"$WORK/ladder.log" 2>&1 &
+  OBS_PID=$!
+  PIDS+=("$OBS_PID")
+  wait_for_line "$WORK/ladder.log" '^ready' "$OBS_PID" 60 || die "bench_ladder_attach $1 did not attach"
+}
+
 start_exporter() {  # extra exporter flags
   "$EXPORTER" --web.listen-address="$ADDR" "$@" >"$WORK/exporter.log" 2>&1 &
   OBS_PID=$!
@@ -184,6 +192,7 @@ start_config() {
     exp-counters) start_exporter --no-collector.ops.latency ;;
     exp-latency) start_exporter ;;
     bpftrace) start_bpftrace ;;
+    ladder-ktime|ladder-hash|ladder-array) start_ladder "${1#ladder-}" ;;
     *) die "unknown configuration $1" ;;
   esac
 }
@@ -502,14 +511,20 @@ if marked:
     print("Pairs touching them are left out where 3 clean rounds remain; '*' marks a config where not.")
 PY
 
-# --- where the time goes: BPF run-time statistics of each observer's programs over one NOP run
+# --- where the time goes: BPF run-time statistics of each observer's programs over one NOP run,
+# then of the rungs of ladder.bpf.c (clock reads only; the exporter's HASH in-flight table; a
+# direct-mapped ARRAY instead)
 if ((DO_NOP)); then
   echo
   echo "Per-program BPF run time during $NOP_OPS NOPs (BPF_ENABLE_STATS: program bodies only, not"
   echo "the dispatch to them; the floor's empty programs show what the statistics themselves add):"
   echo "| config | program | runs per op | ns per run | ns per op |"
   echo "|---|---|---:|---:|---:|"
-  for config in "${OBSERVERS[@]}"; do
+  STATS_CONFIGS=("${OBSERVERS[@]}")
+  for rung in ladder-ktime ladder-hash ladder-array; do
+    [[ " ${STATS_CONFIGS[*]} " == *" $rung "* ]] || STATS_CONFIGS+=("$rung")
+  done
+  for config in "${STATS_CONFIGS[@]}"; do
     start_config "$config"
     wait_uring_allowed
     "$BENCH_BIN/bench_prog_stats" --pid "$OBS_PID" --ops "$NOP_OPS" -- \
@@ -520,6 +535,8 @@ if ((DO_NOP)); then
       $1 == "prog" && $6 >= 0.001 { printf "| %s | %s | %.3f | %.1f | %.1f |\n", c, $2, $6, $8, $10 }
       $1 == "total" { printf "| %s | total | | | %.1f |\n", c, $3 }' "$WORK/prog_stats.$config"
   done
+  echo "(ladder-*: bench/ladder.bpf.c on the same two tracepoints: ktime = two clock reads per request;"
+  echo " hash = the exporter's in-flight HASH; array = a direct-mapped ARRAY in-flight table)"
 fi
 
 # --- /metrics cost

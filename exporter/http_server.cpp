@@ -2,8 +2,10 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
+
 #include <cerrno>
 #include <cstring>
 
@@ -60,7 +62,15 @@ HttpServer::HttpServer(const Config& cfg, std::function<std::string()> render_me
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
   s.set_idle_interval(0, 0);
-  s.set_keep_alive_max_count(100);
+  // Keep-alive connections each hold a worker thread: bound how long one client can keep it.
+  s.set_keep_alive_max_count(10);
+  s.set_keep_alive_timeout(2);
+  // Remember the listening socket: cpp-httplib listens with a backlog of 5 (compiled into
+  // Debian's library), which overflows under many new connections; bind() raises it.
+  s.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   s.set_payload_max_length(64 * 1024);
 
   s.Get(cfg.telemetry_path, [render = std::move(render_metrics), limit = cfg.max_requests,
@@ -151,6 +161,7 @@ bool HttpServer::bind(std::string& error) {
             " (is another exporter running? choose another --web.listen-address)";
     return false;
   }
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
   port_ = cfg_.listen.port;
   return true;
 }

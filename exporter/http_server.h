@@ -38,6 +38,7 @@ class HttpServer {
   const Config& cfg_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
+  int listen_fd_ = -1;
   std::string tls_error_;  // set when the TLS context could not be built
   std::unique_ptr<BasicAuthenticator> auth_;
   std::unique_ptr<RequestRateLimiter> limiter_;

@@ -16,7 +16,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${IOU_ASAN_BUILD_DIR:-$repo/build-asan}
 start=$(date +%s)
 
-cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOU_SANITIZE=ON >/dev/null
+# -O1 -g1: what the ASan documentation recommends, and half the compile time of -O2 -g (-g1
+# keeps the line tables the reports' stack traces need).
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOU_SANITIZE=ON \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" >/dev/null
 # Only what the unit and integration tests run (not the fuzzers, the VM helpers or benchmarks).
 cmake --build "$build" -j"$(nproc)" --target unit_tests integration_tests io_uring_exporter iou_workload
 

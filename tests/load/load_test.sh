@@ -4,8 +4,8 @@
 # answers; the exporter counted exactly the NOPs the generator submitted and reaped; its RSS
 # stayed flat; no scrape failed. Prints ops/s, scrape p50/p99/max, RSS and exporter CPU.
 # A second, shorter phase runs the same storm against an exporter with the default
-# --web.max-requests (8): scrapes beyond the limit must get an immediate 503 (load shedding),
-# never an error, and /healthz must keep answering.
+# --web.max-requests (8): scrapes beyond the limit must get a 503 (load shedding), never an
+# error, and /healthz must keep answering.
 #
 #   load_test.sh --exporter BIN --generator BIN --storm BIN
 #
@@ -22,11 +22,24 @@
 #   IOU_LOAD_NEW_CONNECTIONS [0]      1: a new TCP connection per scrape; 0: keep-alive, as
 #                                     Prometheus scrapes
 #
-# Why the floor is below the goal: on a 2-core machine the generator's 2 threads, the exporter's
-# BPF programs (which run inside every NOP's submit and completion), 100 scraper threads and
-# the exporter's HTTP workers all share the same 2 cores. The goal is reported next to the
-# measured rate; the floor catches a real regression (e.g. a BPF program that got much slower)
-# without failing on a busy host. Exit 77 (skipped) when not root.
+# Phase 1 runs the exporter with --web.max-requests=100, so that all 100 concurrent scrapes are
+# admitted and every one must succeed (with the default of 8, most of them get a 503 at once,
+# which phase 2 checks). Scrapes keep their connection alive by default: with a new connection
+# per scrape, the exporter's listen backlog (5, cpp-httplib's built-in default) overflows and
+# SYN/ACK retransmits add 1 s, 3 s, 7 s... to some scrapes (the summary counts the host's
+# ListenOverflows).
+#
+# The ops/s floor is below the goal: on a 2-core machine the generator's 2 threads, the
+# exporter's BPF programs (which run inside every NOP's submit and completion), 100 scraper
+# threads and the exporter's HTTP workers share the same 2 cores, and other work on a shared
+# host takes its part too. The goal is reported next to the measured rate, and so is the
+# generator's ops per CPU second, which hardly depends on the other load; the floor catches a
+# gross regression without failing on a busy host.
+#
+# Other processes may issue NOPs during the test: the generator runs in a cgroup of its own and,
+# if the global deltas are larger than its count, its per-cgroup series must be exact instead.
+# Other processes' cgroups coming and going change the size of /metrics and so the memory 100
+# concurrent renders take: RSS flatness is then reported as not judged. Exit 77 when not root.
 set -euo pipefail
 
 EXPORTER= GENERATOR= STORM=
@@ -313,11 +326,14 @@ if ((SHED_SECONDS > 0)); then
     PIDS+=("$SHED_PID")
     # /healthz must keep answering while the scrape slots are full.
     HZ_TIMES=()
-    for _ in $(seq $((SHED_SECONDS / 2 > 0 ? SHED_SECONDS / 2 : 1))); do
-      sleep 1
-      t=$(curl -sf -m "$TIMEOUT" -o /dev/null -w '%{time_total}' "http://127.0.0.1:$EXP_PORT/healthz") ||
-        { fail "/healthz failed during the phase 2 storm"; continue; }
+    # (At most one probe per second while the storm runs, each allowed 30 s: with keep-alive
+    # scrapers holding every HTTP worker, a new connection waits for a worker to come free.)
+    sleep 1
+    while kill -0 "$SHED_PID" 2>/dev/null; do
+      t=$(curl -sf -m 30 -o /dev/null -w '%{time_total}' "http://127.0.0.1:$EXP_PORT/healthz") ||
+        { fail "/healthz did not answer within 30 s during the phase 2 storm"; break; }
       HZ_TIMES+=("$t")
+      sleep 1
     done
     ((${#HZ_TIMES[@]})) && HZ_WORST=$(printf '%s\n' "${HZ_TIMES[@]}" | sort -g | tail -1)
     wait "$SHED_PID" || SHED_RC=$?
