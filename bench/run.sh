@@ -185,7 +185,10 @@ start_bpftrace() {
 }
 
 start_config() {
+  local before after id
   OBS_PID=
+  OBS_PROGS=
+  before=" $(prog_ids) "
   case $1 in
     none) ;;
     floor) start_floor ;;
@@ -195,49 +198,75 @@ start_config() {
     ladder-ktime|ladder-hash|ladder-array) start_ladder "${1#ladder-}" ;;
     *) die "unknown configuration $1" ;;
   esac
+  after=$(prog_ids)
+  for id in $after; do [[ $before == *" $id "* ]] || OBS_PROGS+="$id "; done
 }
 stop_config() {
   if [[ -n $OBS_PID ]]; then
     if [[ $1 == bpftrace ]]; then stop_pid "$OBS_PID" INT; else stop_pid "$OBS_PID"; fi
   fi
   OBS_PID=
+  OBS_PROGS=
 }
 
 # BPF programs attached to tracepoints or kprobes by anyone but this run's observer (another
-# exporter, a bpftrace, a test suite on the same machine) add to every configuration's cost.
-# `bpftool perf` lists every such attachment with the process holding it.
-foreign_attachments() {  # one "pid tracepoint command" line per foreign attachment
-  bpftool -j perf 2>/dev/null | python3 -c '
+# exporter, a bpftrace, a test suite, or links someone pinned in bpffs and left behind) add to
+# every configuration's cost. Two kernel-wide views: `bpftool link show` has every link, pinned
+# ones included (no process holds those); `bpftool perf` has the perf-event attachments a process
+# holds without a link (bpftrace's). The observer's own programs are the ones that appeared when
+# it started (OBS_PROGS): an exporter that drops its capabilities hides its fds from /proc.
+prog_ids() { bpftool -j prog show 2>/dev/null | python3 -c 'import json, sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))'; }
+OBS_PROGS=
+foreign_attachments() {  # one "who what" line per foreign attachment
+  local links perf
+  links=$(bpftool -f -j link show 2>/dev/null || echo '[]')
+  perf=$(bpftool -j perf 2>/dev/null || echo '[]')
+  python3 -c '
 import json, sys
-ours = set(sys.argv[1:])
-for e in json.load(sys.stdin):
-    pid = str(e.get("pid"))
-    if pid in ours:
+ours = set(sys.argv[3].split())
+links, perf = json.loads(sys.argv[1] or "[]"), json.loads(sys.argv[2] or "[]")
+kinds = {"raw_tracepoint", "tracing", "perf_event", "kprobe_multi", "uprobe_multi"}
+seen = set()
+for l in links:
+    prog = str(l.get("prog_id"))
+    if l.get("type") not in kinds or prog in ours:
         continue
+    seen.add(prog)
+    what = l.get("tp_name", l.get("type"))
+    where = ",".join(l.get("pinned", [])) or "held by a process"
+    print("link", l.get("id"), "prog", prog, what, "(" + where + ")")
+for e in perf:
+    prog = str(e.get("prog_id"))
+    if prog in ours or prog in seen:
+        continue
+    pid = e.get("pid")
     try:
-        cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()[:100]
+        cmd = open("/proc/%s/cmdline" % pid, "rb").read().replace(b"\0", b" ").decode()[:80]
     except OSError:
         cmd = "?"
-    print(pid, e.get("tracepoint") or e.get("func") or e.get("fd_type"), cmd)' ${OBS_PID:-}
+    what = e.get("tracepoint") or e.get("func") or e.get("fd_type")
+    print("perf prog", prog, what, "(pid %s: %s)" % (pid, cmd))
+' "$links" "$perf" "$OBS_PROGS"
 }
 foreign_count() { foreign_attachments | grep -c . || true; }
 
 # Before a measurement point: wait up to --foreign-wait s for foreign attachments to go away
-# (test suites start and stop exporters all the time). Processes that outlast one wait are not
+# (test suites start and stop exporters all the time). Attachments that outlast one wait are not
 # waited for again; the samples are measured anyway and marked.
-GAVE_UP_PIDS=" "
+GAVE_UP=$'\n'
 FOREIGN_N=0
 foreign_before_point() {  # sets FOREIGN_N to the number of foreign attachments
-  local list pids p new=0 deadline=$((SECONDS + FOREIGN_WAIT))
+  local list line new=0 deadline=$((SECONDS + FOREIGN_WAIT))
   list=$(foreign_attachments)
-  pids=$(awk '{print $1}' <<<"$list" | sort -u)
-  for p in $pids; do [[ $GAVE_UP_PIDS == *" $p "* ]] || new=1; done
+  while IFS= read -r line; do
+    [[ -z $line || $GAVE_UP == *$'\n'"$line"$'\n'* ]] || new=1
+  done <<<"$list"
   if ((new)); then
     while [[ -n $list ]] && ((SECONDS < deadline)); do sleep 1; list=$(foreign_attachments); done
     if [[ -n $list ]]; then
-      log "BPF attachments of other processes stay; measuring anyway, samples marked '*':"
-      sort -u -k1,1 <<<"$list" | sed 's/^/    /' >&2
-      for p in $(awk '{print $1}' <<<"$list" | sort -u); do GAVE_UP_PIDS+="$p "; done
+      log "BPF programs of others stay attached; measuring anyway, samples marked '*':"
+      sed 's/^/    /' <<<"$list" >&2
+      GAVE_UP+="$list"$'\n'
     fi
   fi
   FOREIGN_N=$(grep -c . <<<"$list" || true)
@@ -336,7 +365,7 @@ for c in "${CONFIG_LIST[@]}"; do [[ $c == none ]] || OBSERVERS+=("$c"); done
 log "kernel $(uname -r), $(nproc) CPUs; observers ${OBSERVERS[*]}; $ROUNDS rounds;" \
     "nop: $NOP_OPS ops x $NOP_REPS per point; fio: ${FIO_RUNTIME}s per point on ${FILE:-(none)} (${FILE_FS:-})" \
     "rt=$RT cpu=${CPU:-any}"
-log "BPF attachments of other processes now: $(foreign_count)"
+log "BPF programs of others attached now: $(foreign_count)"
 
 START=$SECONDS
 n=${#OBSERVERS[@]}
@@ -527,7 +556,7 @@ if ((DO_NOP)); then
   for config in "${STATS_CONFIGS[@]}"; do
     start_config "$config"
     wait_uring_allowed
-    "$BENCH_BIN/bench_prog_stats" --pid "$OBS_PID" --ops "$NOP_OPS" -- \
+    "$BENCH_BIN/bench_prog_stats" --ids "${OBS_PROGS// /,}" --ops "$NOP_OPS" -- \
       "$BENCH_BIN/bench_nop_loop" --warmup 0 "$NOP_OPS" >"$WORK/prog_stats.$config" 2>&1 ||
       { cat "$WORK/prog_stats.$config" >&2; die "bench_prog_stats failed"; }
     stop_config "$config"
