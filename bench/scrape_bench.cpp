@@ -1,14 +1,18 @@
-// bench_scrape: how long one /metrics rendering takes at the highest cardinality the exporter
-// can produce, without BPF or root: the real collectors and Scraper over a fake MapReader.
+// bench_scrape: how long one /metrics rendering takes at high cardinality, without BPF or root:
+// the real collectors and Scraper over a fake MapReader.
 //
-//   bench_scrape [--iterations N] [--warmup W] [--dump FILE]
+//   bench_scrape [--iterations N] [--warmup W] [--pods P] [--dump FILE]
 //
-// Every opcode slot that has a name of its own, plus the "unknown" slot, gets every counter,
-// every result class and every latency bucket non-zero; every ring setup-flag bit is set. That
-// is the ceiling of the series count (the exporter never emits a zero result class other than
-// ok, nor an opcode that never ran). The slots between the last named opcode and the unknown
-// slot are left empty: the collector names all of them "unknown" too, so filling them would
-// produce duplicate series (an invalid exposition), not more distinct ones.
+// Node-wide: every opcode slot that has a name of its own, plus the "unknown" slot, gets every
+// counter, every result class and every latency bucket non-zero; every ring setup-flag bit is
+// set. That is the ceiling of the node-wide series count (the exporter never emits a zero result
+// class other than ok, nor an opcode that never ran). The slots between the last named opcode
+// and the unknown slot are left empty: the collector names all of them "unknown" too, so filling
+// them would produce duplicate series (an invalid exposition), not more distinct ones.
+// Per workload: P pods (default 180), each a kubelet-style cgroup directory in a temporary tree
+// standing in for cgroup2 (a cgroup id is its directory's inode), each with 4 opcodes, 2 result
+// classes, a latency histogram and ring counts: what the workloads collector shows for P busy
+// pods. Together that is a bit over 10k series by default.
 //
 // Timed, each over N iterations after W warm-up ones, reported as p50/p99/max:
 //   collect      Scraper::Collect() (building the MetricFamily objects)
@@ -32,10 +36,18 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
 #include "bpf/abi.h"
+#include "cgroup_resolver.h"
 #include "collectors/exporter_collector.h"
 #include "collectors/ops_collector.h"
 #include "collectors/rings_collector.h"
+#include "collectors/workload_collector.h"
 #include "loader.h"
 #include "probes.h"
 #include "scraper.h"
@@ -81,6 +93,37 @@ test::FakeMapReader full_maps() {
   rings[0].short_writes = 5;
   r.set(MapId::ring_stats, rings);
   return r;
+}
+
+// P pod cgroups under `root` (kubelet systemd naming), each with a busy workload entry.
+void add_pods(test::FakeMapReader& r, const std::filesystem::path& root, int pods) {
+  namespace fs = std::filesystem;
+  std::map<uint64_t, iou_workload_stats> h;
+  const int ops[] = {opcode_slot("read"), opcode_slot("write"), opcode_slot("nop"),
+                     opcode_slot("openat")};
+  for (int i = 0; i < pods; ++i) {
+    char uid[40], cid[72];
+    std::snprintf(uid, sizeof(uid), "%08x_4f50_6172_8394_%012x", i, i * 7919);
+    std::snprintf(cid, sizeof(cid), "%064x", i + 1);
+    fs::path dir = root / "kubepods.slice" / "kubepods-burstable.slice" /
+                   ("kubepods-burstable-pod" + std::string(uid) + ".slice") /
+                   ("cri-containerd-" + std::string(cid) + ".scope");
+    fs::create_directories(dir);
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) continue;
+    iou_workload_stats s{};
+    uint64_t v = 1000 + static_cast<uint64_t>(i);
+    for (int op : ops)
+      if (op >= 0) s.submitted[op] = v++;
+    s.completed[IOU_RES_OK] = v++;
+    s.completed[IOU_RES_EAGAIN] = v++;
+    for (auto& b : s.latency) b = v++;
+    s.latency_sum_ns = 987'654'321 + v;
+    s.rings_created = 2;
+    s.sqpoll_rings = 1;
+    h[st.st_ino] = s;
+  }
+  r.set_hash(MapId::workload_stats, h);
 }
 
 struct Stats {
@@ -237,7 +280,7 @@ void print_row(const char* what, const Stats& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int iterations = 2000, warmup = 50;
+  int iterations = 2000, warmup = 50, pods = 180;
   std::string dump;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -245,15 +288,22 @@ int main(int argc, char** argv) {
       iterations = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--warmup" && i + 1 < argc) {
       warmup = std::max(0, std::atoi(argv[++i]));
+    } else if (a == "--pods" && i + 1 < argc) {
+      pods = std::max(0, std::atoi(argv[++i]));
     } else if (a == "--dump" && i + 1 < argc) {
       dump = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: bench_scrape [--iterations N] [--warmup W] [--dump FILE]\n");
+      std::fprintf(stderr, "usage: bench_scrape [--iterations N] [--warmup W] [--pods P] [--dump FILE]\n");
       return 2;
     }
   }
 
   auto reader = full_maps();
+  const std::filesystem::path cgroot =
+      std::filesystem::temp_directory_path() / ("iou_scrape_cgroup." + std::to_string(getpid()));
+  add_pods(reader, cgroot, pods);
+  CgroupResolver resolver(cgroot.string());
+  resolver.rescan();
   MapSource maps(reader);
   std::vector<ProbeStatus> probes;
   for (const ProbeSpec& spec : probe_table()) {
@@ -266,12 +316,13 @@ int main(int argc, char** argv) {
   Scraper scraper;
   scraper.add(std::make_unique<OpsCollector>(maps, true));
   scraper.add(std::make_unique<RingsCollector>(maps));
+  if (pods > 0) scraper.add(std::make_unique<WorkloadCollector>(maps, resolver, WorkloadOptions{}));
   scraper.add(std::make_unique<ExporterCollector>(maps, probes));
 
   const std::string text = scraper.render();
   const size_t series = count_series(text);
   if (!dump.empty()) std::ofstream(dump) << text;
-  const int k = static_cast<int>((10000 + series - 1) / series);
+  const int k = std::max<int>(1, static_cast<int>((10000 + series - 1) / series));
 
   size_t sink = 0;
   Stats collect = time_it(iterations, warmup, [&] { sink += scraper.Collect().size(); });
@@ -298,8 +349,9 @@ int main(int argc, char** argv) {
     for (int i = 0; i < k; ++i) sink += scraper.render().size();
   });
 
-  std::printf("scrape_bench: %zu series (%zu bytes) per render; %d iterations\n", series,
-              text.size(), iterations);
+  std::filesystem::remove_all(cgroot);
+  std::printf("scrape_bench: %zu series (%zu bytes) per render (%d pods); %d iterations\n", series,
+              text.size(), pods, iterations);
   print_row("collect", collect);
   print_row("render", render);
   print_row("  of which TextSerializer", serialize);
