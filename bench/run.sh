@@ -14,7 +14,8 @@
 # seconds apart), so a machine that gets faster or slower during the run (shared hosts do) does
 # not bias any configuration. A measurement point is --nop-reps NOP loops and one fio run.
 # Then: per-program BPF run time of each observer and of the rungs of ladder.bpf.c (where the
-# time goes), and the /metrics cost. --configs also takes ladder-ktime, ladder-hash, ladder-array.
+# time goes), and the /metrics cost. --configs also takes exp-counters-noattr (no per-cgroup
+# attribution), ladder-ktime, ladder-hash, ladder-array.
 #
 # Needs root, fio, bpftrace, curl, bpftool, python3. Every process it starts is stopped on exit.
 set -euo pipefail
@@ -38,7 +39,7 @@ KEEP=
 FOREIGN_WAIT=15
 FILE_FS=
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 while (($#)); do
   case $1 in
@@ -194,6 +195,7 @@ start_config() {
     floor) start_floor ;;
     exp-counters) start_exporter --no-collector.ops.latency ;;
     exp-latency) start_exporter ;;
+    exp-counters-noattr) start_exporter --no-collector.ops.latency --attribution.granularity=none ;;
     bpftrace) start_bpftrace ;;
     ladder-ktime|ladder-hash|ladder-array) start_ladder "${1#ladder-}" ;;
     *) die "unknown configuration $1" ;;
@@ -550,7 +552,7 @@ if ((DO_NOP)); then
   echo "| config | program | runs per op | ns per run | ns per op |"
   echo "|---|---|---:|---:|---:|"
   STATS_CONFIGS=("${OBSERVERS[@]}")
-  for rung in ladder-ktime ladder-hash ladder-array; do
+  for rung in exp-counters-noattr ladder-ktime ladder-hash ladder-array; do
     [[ " ${STATS_CONFIGS[*]} " == *" $rung "* ]] || STATS_CONFIGS+=("$rung")
   done
   for config in "${STATS_CONFIGS[@]}"; do
@@ -564,7 +566,8 @@ if ((DO_NOP)); then
       $1 == "prog" && $6 >= 0.001 { printf "| %s | %s | %.3f | %.1f | %.1f |\n", c, $2, $6, $8, $10 }
       $1 == "total" { printf "| %s | total | | | %.1f |\n", c, $3 }' "$WORK/prog_stats.$config"
   done
-  echo "(ladder-*: bench/ladder.bpf.c on the same two tracepoints: ktime = two clock reads per request;"
+  echo "(exp-counters-noattr: counters only and --attribution.granularity=none, no per-cgroup counts;"
+  echo " ladder-*: bench/ladder.bpf.c on the same two tracepoints: ktime = two clock reads per request;"
   echo " hash = the exporter's in-flight HASH; array = a direct-mapped ARRAY in-flight table)"
 fi
 
