@@ -217,12 +217,27 @@ stop_config() {
 # ones included (no process holds those); `bpftool perf` has the perf-event attachments a process
 # holds without a link (bpftrace's). The observer's own programs are the ones that appeared when
 # it started (OBS_PROGS): an exporter that drops its capabilities hides its fds from /proc.
-prog_ids() { bpftool -j prog show 2>/dev/null | python3 -c 'import json, sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))'; }
+# bpftool's JSON can come out broken while other processes load and unload programs: retry.
+bpftool_json() {  # bpftool arguments; prints a JSON array, "[]" if it never parses
+  local out _
+  for _ in 1 2 3 4 5; do
+    out=$(bpftool -j "$@" 2>/dev/null) || out=
+    if python3 -c 'import json, sys; json.loads(sys.argv[1])' "$out" 2>/dev/null; then
+      printf '%s\n' "$out"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo '[]'
+}
+prog_ids() {
+  bpftool_json prog show | python3 -c 'import json, sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))' || true
+}
 OBS_PROGS=
 foreign_attachments() {  # one "who what" line per foreign attachment
   local links perf
-  links=$(bpftool -f -j link show 2>/dev/null || echo '[]')
-  perf=$(bpftool -j perf 2>/dev/null || echo '[]')
+  links=$(bpftool_json -f link show)
+  perf=$(bpftool_json perf)
   python3 -c '
 import json, sys
 ours = set(sys.argv[3].split())
@@ -248,7 +263,7 @@ for e in perf:
         cmd = "?"
     what = e.get("tracepoint") or e.get("func") or e.get("fd_type")
     print("perf prog", prog, what, "(pid %s: %s)" % (pid, cmd))
-' "$links" "$perf" "$OBS_PROGS"
+' "$links" "$perf" "$OBS_PROGS" || true
 }
 foreign_count() { foreign_attachments | grep -c . || true; }
 
@@ -574,8 +589,8 @@ fi
 # --- /metrics cost
 if ((DO_SCRAPE)); then
   echo
-  echo "/metrics rendering over fake maps, every opcode slot and result class non-zero:"
-  "$BENCH_BIN/bench_scrape" --iterations 1000 --dump "$WORK/scrape_fake.prom" | grep -v '^machine:'
+  echo "/metrics rendering over fake maps: every opcode slot and result class non-zero, 180 busy pods:"
+  "$BENCH_BIN/bench_scrape" --iterations 300 --dump "$WORK/scrape_fake.prom" | grep -v '^machine:'
   if command -v promtool >/dev/null; then
     if promtool check metrics <"$WORK/scrape_fake.prom" >/dev/null 2>&1; then
       echo "(promtool check metrics: ok)"
