@@ -38,6 +38,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 cd "$build"
 rc=0
+rm -f Testing/Temporary/LastTestsFailed.log
 ctest -L "unit|integration" --output-on-failure --timeout 900 -j"$(nproc)" "$@" || rc=$?
 
 shopt -s nullglob
@@ -51,6 +52,12 @@ if ((${#found[@]})); then
   done
   ((rc)) || rc=1
 fi
-echo "sanitized run (ASan+UBSan, unit + integration): $( ((rc)) && echo FAILED || echo passed)," \
-     "$(($(date +%s) - start)) s including the build"
+summary="sanitized run (ASan+UBSan, unit + integration): $( ((rc)) && echo FAILED || echo passed), $(($(date +%s) - start)) s including the build"
+echo "$summary"
+# One-line summary with the failed tests' names for scripts/test.sh to repeat at the very end
+# (CI logs keep only the tail).
+if [[ -n ${IOU_SANITIZED_SUMMARY:-} ]]; then
+  failed=$(sed -n 's/^[0-9]*://p' Testing/Temporary/LastTestsFailed.log 2>/dev/null | paste -sd' ' || true)
+  echo "$summary${failed:+; failed: $failed}${found[0]:+; sanitizer reports: ${#found[@]}}" >"$IOU_SANITIZED_SUMMARY"
+fi
 exit "$rc"

@@ -16,12 +16,19 @@ cmake --build "$build" -j"$(nproc)"
 # main run's summary; its failure fails this script after that summary. IOU_SKIP_SANITIZED=1
 # skips it.
 sanitized_rc=0
+export IOU_SANITIZED_SUMMARY="$build/sanitized-summary.txt"
+rm -f "$IOU_SANITIZED_SUMMARY"
 if [[ ${IOU_SKIP_SANITIZED:-0} != 1 ]]; then
   "$repo/scripts/test-sanitized.sh" || sanitized_rc=$?
 fi
 # --- end of the sanitized suite
 
 cd "$build"
-ctest --output-on-failure --timeout 900 "$@"
-# (sanitized suite) reached only when the main run passed:
-((sanitized_rc == 0)) || { echo "sanitized suite (scripts/test-sanitized.sh) FAILED, see above"; exit 1; }
+main_rc=0
+ctest --output-on-failure --timeout 900 "$@" || main_rc=$?
+# The sanitized suite's result, after ctest's summary, only when it failed:
+if ((sanitized_rc != 0)); then
+  cat "$IOU_SANITIZED_SUMMARY" 2>/dev/null || echo "sanitized suite (scripts/test-sanitized.sh) FAILED, see above"
+  exit 1
+fi
+exit "$main_rc"
