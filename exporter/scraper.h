@@ -17,7 +17,8 @@ class Scraper final : public prometheus::Collectable {
  public:
   void add(std::unique_ptr<Collector> c) { collectors_.push_back(std::move(c)); }
   std::vector<prometheus::MetricFamily> Collect() const override;
-  // Collect() rendered in the Prometheus text format (0.0.4).
+  // Collect() rendered in the Prometheus text format (0.0.4), byte for byte what
+  // prometheus::TextSerializer writes (text_exposition.h).
   std::string render() const;
 
  private:

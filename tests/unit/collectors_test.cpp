@@ -14,6 +14,7 @@
 #include "scraper.h"
 #include "support/fake_map_reader.h"
 #include "support/prom_text.h"
+#include "text_exposition.h"
 #include "uring_names.h"
 
 namespace iouring {
@@ -155,6 +156,8 @@ TEST(Golden, OpsAndRings) {
   OpsCollector(maps, true).collect(out);
   RingsCollector(maps).collect(out);
   std::string text = render(out);
+  // What /metrics serves (Scraper::render) is text_exposition: the same bytes.
+  EXPECT_EQ(text_exposition(out), text);
   const std::string path = std::string(IOU_SOURCE_DIR) + "/tests/golden/metrics.prom";
   if (std::getenv("IOU_UPDATE_GOLDEN")) {
     std::ofstream(path) << text;
