@@ -16,23 +16,23 @@
 //
 // Timed, each over N iterations after W warm-up ones, reported as p50/p99/max:
 //   collect      Scraper::Collect() (building the MetricFamily objects)
-//   render       Scraper::render() (Collect + text serialization): one scrape's CPU cost
+//   render       Scraper::render(): Collect + text_exposition, one scrape's CPU cost
+//   render via TextSerializer   Collect + prometheus::TextSerializer: what render() did before
 //   render x K   K back-to-back renders, K = ceil(10000 / series): the cost of >= 10k series
-// plus render p50 scaled linearly to 10k series, and, to show where a render's time goes,
-// prometheus::TextSerializer alone over one Collect()'s families and a reference std::to_chars
-// writer of the same bytes (checked equal) over the same families. Reading real per-CPU maps is not included
+// and, to show where a render's time goes, TextSerializer and text_exposition alone over one
+// Collect()'s families (kept, so cache-warm); their bytes are checked equal. The two writers
+// are timed in alternating blocks of 10 iterations, so that the load of a shared machine falls
+// on both alike and their ratio holds within one run. Reading real per-CPU maps is not included
 // (bench/run.sh times an HTTP GET of the running exporter for that).
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -52,6 +52,7 @@
 #include "probes.h"
 #include "scraper.h"
 #include "support/fake_map_reader.h"
+#include "text_exposition.h"
 #include "uring_names.h"
 
 using namespace iouring;
@@ -152,6 +153,43 @@ Stats time_it(int iterations, int warmup, F&& f) {
   return stats_of(std::move(us));
 }
 
+// Times `a` and `b` in alternating blocks of kBlock iterations, so that drift in the machine's
+// load hits both alike. Each block starts with one untimed call: TextSerializer's growing
+// ostringstream leaves glibc's heap trimmed when it is freed, and the next call, whichever it
+// is, page-faults that memory back in (expensive on a VM). A real exporter runs only one of the
+// two, so neither should pay for the other's allocator state.
+template <class A, class B>
+std::pair<Stats, Stats> time_pair(int iterations, int warmup, A&& a, B&& b) {
+  constexpr int kBlock = 10;
+  for (int i = 0; i < warmup; ++i) {
+    a();
+    b();
+  }
+  std::vector<double> ua, ub;
+  ua.reserve(static_cast<size_t>(iterations));
+  ub.reserve(static_cast<size_t>(iterations));
+  auto block = [](auto& f, std::vector<double>& into, int n) {
+    f();
+    for (int i = 0; i < n; ++i) {
+      auto start = Clock::now();
+      f();
+      into.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+  };
+  for (int done = 0; done < iterations; done += kBlock) {
+    const int n = std::min(kBlock, iterations - done);
+    block(a, ua, n);
+    block(b, ub, n);
+  }
+  return {stats_of(std::move(ua)), stats_of(std::move(ub))};
+}
+
+std::string serializer_text(const std::vector<prometheus::MetricFamily>& families) {
+  std::ostringstream os;
+  prometheus::TextSerializer().Serialize(os, families);
+  return os.str();
+}
+
 size_t count_series(const std::string& text) {
   size_t n = 0, pos = 0;
   while (pos < text.size()) {
@@ -163,118 +201,8 @@ size_t count_series(const std::string& text) {
   return n;
 }
 
-// A reference text writer: the same exposition bytes as prometheus::TextSerializer for the
-// counters, gauges and histograms the exporter emits, written with std::to_chars into one
-// std::string instead of through an std::ostream. It exists only to show, next to the real
-// numbers, how much of a render is the serializer; main() checks its output is identical.
-void put_double(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "NaN";
-  } else if (std::isinf(v)) {
-    out += v < 0 ? "-Inf" : "+Inf";
-  } else {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general,
-                           std::numeric_limits<double>::max_digits10 - 1);
-    out.append(buf, r.ptr);
-  }
-}
-
-void put_escaped(std::string& out, const std::string& v, bool quote) {
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (quote && c == '"') out += "\\\"";
-    else out += c;
-  }
-}
-
-void put_series(std::string& out, const prometheus::MetricFamily& f, const char* suffix,
-                const prometheus::ClientMetric& m, const char* extra_name = nullptr,
-                double extra_value = 0) {
-  out += f.name;
-  out += suffix;
-  if (!m.label.empty() || extra_name) {
-    out += '{';
-    bool first = true;
-    for (const auto& l : m.label) {
-      if (!first) out += ',';
-      first = false;
-      out += l.name;
-      out += "=\"";
-      put_escaped(out, l.value, true);
-      out += '"';
-    }
-    if (extra_name) {
-      if (!first) out += ',';
-      out += extra_name;
-      out += "=\"";
-      put_double(out, extra_value);
-      out += '"';
-    }
-    out += '}';
-  }
-  out += ' ';
-}
-
-std::string fast_serialize(const std::vector<prometheus::MetricFamily>& families) {
-  std::string out;
-  out.reserve(256 * 1024);
-  for (const auto& f : families) {
-    out += "# HELP ";
-    out += f.name;
-    out += ' ';
-    put_escaped(out, f.help, false);
-    out += "\n# TYPE ";
-    out += f.name;
-    switch (f.type) {
-      case prometheus::MetricType::Counter: out += " counter\n"; break;
-      case prometheus::MetricType::Gauge: out += " gauge\n"; break;
-      case prometheus::MetricType::Histogram: out += " histogram\n"; break;
-      default: out += " untyped\n"; break;
-    }
-    for (const auto& m : f.metric) {
-      switch (f.type) {
-        case prometheus::MetricType::Counter:
-          put_series(out, f, "", m);
-          put_double(out, m.counter.value);
-          out += '\n';
-          break;
-        case prometheus::MetricType::Gauge:
-          put_series(out, f, "", m);
-          put_double(out, m.gauge.value);
-          out += '\n';
-          break;
-        case prometheus::MetricType::Histogram: {
-          put_series(out, f, "_count", m);
-          put_double(out, static_cast<double>(m.histogram.sample_count));
-          out += '\n';
-          put_series(out, f, "_sum", m);
-          put_double(out, m.histogram.sample_sum);
-          out += '\n';
-          double last = -std::numeric_limits<double>::infinity();
-          for (const auto& b : m.histogram.bucket) {
-            put_series(out, f, "_bucket", m, "le", b.upper_bound);
-            put_double(out, static_cast<double>(b.cumulative_count));
-            out += '\n';
-            last = b.upper_bound;
-          }
-          if (last != std::numeric_limits<double>::infinity()) {
-            put_series(out, f, "_bucket", m, "le", std::numeric_limits<double>::infinity());
-            put_double(out, static_cast<double>(m.histogram.sample_count));
-            out += '\n';
-          }
-          break;
-        }
-        default: break;
-      }
-    }
-  }
-  return out;
-}
-
 void print_row(const char* what, const Stats& s) {
-  std::printf("%-30s p50 %9.1f us   p99 %9.1f us   max %9.1f us\n", what, s.p50, s.p99, s.max);
+  std::printf("%-32s p50 %9.1f us   p99 %9.1f us   max %9.1f us\n", what, s.p50, s.p99, s.max);
 }
 
 }  // namespace
@@ -326,44 +254,50 @@ int main(int argc, char** argv) {
 
   size_t sink = 0;
   Stats collect = time_it(iterations, warmup, [&] { sink += scraper.Collect().size(); });
-  Stats render = time_it(iterations, warmup, [&] { sink += scraper.render().size(); });
+  auto render_with_serializer = [&] { sink += serializer_text(scraper.Collect()).size(); };
+  auto [render, render_old] = time_pair(
+      iterations, warmup, [&] { sink += scraper.render().size(); }, render_with_serializer);
   const auto families = scraper.Collect();
-  Stats serialize = time_it(iterations, warmup, [&] {
-    std::ostringstream os;
-    prometheus::TextSerializer().Serialize(os, families);
-    sink += os.str().size();
-  });
-  std::string reference;
-  {
-    std::ostringstream os;
-    prometheus::TextSerializer().Serialize(os, families);
-    reference = os.str();
-  }
-  const bool same = fast_serialize(families) == reference;
+  const std::string reference = serializer_text(families);
+  const bool same = text_exposition(families) == reference;
   if (!same && !dump.empty()) {
     std::ofstream(dump + ".serializer") << reference;
-    std::ofstream(dump + ".to_chars") << fast_serialize(families);
+    std::ofstream(dump + ".text_exposition") << text_exposition(families);
   }
-  Stats fast = time_it(iterations, warmup, [&] { sink += fast_serialize(families).size(); });
-  Stats render_k = time_it(std::max(1, iterations / k), std::max(1, warmup / k), [&] {
-    for (int i = 0; i < k; ++i) sink += scraper.render().size();
-  });
+  auto [write, serialize] = time_pair(
+      iterations, warmup, [&] { sink += text_exposition(families).size(); },
+      [&] { sink += serializer_text(families).size(); });
+  const int k_iterations = std::max(1, iterations / k), k_warmup = std::max(1, warmup / k);
+  auto [render_k, render_k_old] = time_pair(
+      k_iterations, k_warmup, [&] { for (int i = 0; i < k; ++i) sink += scraper.render().size(); },
+      [&] { for (int i = 0; i < k; ++i) render_with_serializer(); });
 
   std::filesystem::remove_all(cgroot);
   std::printf("scrape_bench: %zu series (%zu bytes) per render (%d pods); %d iterations\n", series,
               text.size(), pods, iterations);
   print_row("collect", collect);
   print_row("render", render);
-  print_row("  of which TextSerializer", serialize);
-  print_row(same ? "  to_chars writer (same bytes)" : "  to_chars writer (DIFFERS)", fast);
-  std::string label = "render x " + std::to_string(k) + " (" + std::to_string(series * k) + " series)";
-  print_row(label.c_str(), render_k);
-  std::printf("render p50 scaled to 10000 series: %.2f ms\n",
-              render.p50 * 10000.0 / static_cast<double>(series) / 1000.0);
-  std::printf("machine: series=%zu render_p50_us=%.1f render_p99_us=%.1f renderK=%d renderK_p50_us=%.1f "
-              "renderK_p99_us=%.1f per10k_ms=%.3f serialize_p50_us=%.1f fast_p50_us=%.1f same=%d\n",
-              series, render.p50, render.p99, k, render_k.p50, render_k.p99,
-              render.p50 * 10000.0 / static_cast<double>(series) / 1000.0, serialize.p50, fast.p50,
-              same ? 1 : 0);
+  print_row("render via TextSerializer", render_old);
+  print_row(same ? "  text_exposition alone" : "  text_exposition (DIFFERS)", write);
+  print_row("  TextSerializer alone", serialize);
+  const std::string of_k =
+      "render x " + std::to_string(k) + " (" + std::to_string(series * k) + " series)";
+  print_row(of_k.c_str(), render_k);
+  print_row("  via TextSerializer", render_k_old);
+  // Per 10k series: the K back-to-back renders scaled down to 10000 series.
+  const double per10k = 10000.0 / static_cast<double>(series * static_cast<size_t>(k)) / 1000.0;
+  std::printf("per 10000 series: render p50 %.2f ms p99 %.2f ms; via TextSerializer p50 %.2f ms "
+              "p99 %.2f ms; TextSerializer / render: p50 %.1fx p99 %.1fx\n",
+              render_k.p50 * per10k, render_k.p99 * per10k, render_k_old.p50 * per10k,
+              render_k_old.p99 * per10k, render_k_old.p50 / render_k.p50,
+              render_k_old.p99 / render_k.p99);
+  std::printf("output: %s bytes as TextSerializer\n", same ? "the same" : "NOT the same");
+  std::printf("machine: series=%zu render_p50_us=%.1f render_p99_us=%.1f old_render_p50_us=%.1f "
+              "old_render_p99_us=%.1f renderK=%d renderK_p50_us=%.1f renderK_p99_us=%.1f "
+              "old_renderK_p50_us=%.1f old_renderK_p99_us=%.1f per10k_ms=%.3f old_per10k_ms=%.3f "
+              "write_p50_us=%.1f serialize_p50_us=%.1f same=%d\n",
+              series, render.p50, render.p99, render_old.p50, render_old.p99, k, render_k.p50,
+              render_k.p99, render_k_old.p50, render_k_old.p99, render_k.p50 * per10k,
+              render_k_old.p50 * per10k, write.p50, serialize.p50, same ? 1 : 0);
   return sink == 0 ? 1 : 0;
 }
