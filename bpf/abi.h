@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define IOU_ABI_VERSION 2
+#define IOU_ABI_VERSION 3
 
 /* Opcodes 0..IOU_OP_SLOTS-2 are counted under their own number; anything larger lands in the
  * last slot, exported as op="unknown". The names live in exporter/uring_names.cpp. */
@@ -57,7 +57,7 @@ struct iou_op_stats {
 	__u64 failed_init;                /* requests failed before issue (io_uring_req_failed) */
 	__u64 latency[IOU_LAT_BUCKETS];   /* submit -> final CQE, non-cumulative buckets */
 	__u64 latency_sum_ns;
-	__u64 latency_untracked;          /* in-flight table full at submit: no latency sample */
+	__u64 latency_untracked;          /* completed without an in-flight entry: no latency sample */
 	__u64 audit_eligible;             /* submitted by a task with an audit context */
 	__u64 personality;                /* submitted with a registered personality (creds override) */
 };
@@ -70,8 +70,12 @@ struct iou_op_globals {
 	__u64 multishot_cqes;             /* CQEs posted without a request, flagged F_MORE */
 };
 
-/* ops_inflight: HASH keyed by the kernel's request address, when latency or attribution is on. */
+/* ops_inflight: direct-mapped ARRAY indexed by a hash of the kernel's request address (a power of
+ * two of entries), used when latency or attribution is on. `req` is the owner's address, 0 when
+ * the entry is free and IOU_INFLIGHT_BUSY while a submit fills it in. */
+#define IOU_INFLIGHT_BUSY 1ULL
 struct iou_inflight {
+	__u64 req;
 	__u64 start_ns;
 	__u64 cgroup_id;                  /* submitter's cgroup (v2), carried to the completion */
 	__u32 op_slot;

@@ -22,7 +22,7 @@ function(bpf_object NAME)
     set(obj ${out_dir}/${base}.bpf.o)
     add_custom_command(
       OUTPUT ${obj}
-      COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${target_arch}
+      COMMAND ${BPF_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${target_arch}
               -Wall -Werror -I${CMAKE_SOURCE_DIR}/bpf
               -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}
               -c ${src} -o ${obj}

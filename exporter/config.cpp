@@ -67,7 +67,8 @@ ParseResult parse_config(int argc, const char* const* argv, Config& out) {
   app.add_flag("--collector.ops.latency,!--no-collector.ops.latency", out.ops_latency,
                "Track submit-to-complete latency per opcode (default: enabled)");
   app.add_option("--bpf.inflight-entries", out.inflight_entries,
-                 "Capacity of the in-flight request table used for latency")
+                 "Entries of the in-flight request table used for latency and attribution "
+                 "(rounded up to a power of two; 32 bytes each)")
       ->check(CLI::Range(1u, 1u << 24))
       ->capture_default_str();
 

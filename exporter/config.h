@@ -22,7 +22,7 @@ struct Config {
   std::string log_level = "info";
   std::map<std::string, bool> collectors = {{"ops", true}, {"rings", true}, {"security", true}, {"posture", true}};
   bool ops_latency = true;
-  uint32_t inflight_entries = 16384;
+  uint32_t inflight_entries = 65536;
   std::string btf_path;                          // "" = the running kernel's /sys/kernel/btf/vmlinux
   std::vector<std::string> disabled_prog_types;  // e.g. tp_btf: force the raw_tp variants
   int max_requests = 8;

@@ -15,6 +15,12 @@
 namespace iouring {
 namespace {
 
+// Bits of struct io_kiocb's flags the programs test, from the running kernel's BTF (0 = absent).
+struct ReqFlagMasks {
+  uint64_t creds = 0;     // REQ_F_CREDS: the request runs with a registered personality
+  uint64_t cqe_skip = 0;  // REQ_F_CQE_SKIP: no CQE on success, so no completion to wait for
+};
+
 struct Candidate {
   std::vector<const ProbeVariant*> variants;  // supported by this kernel, in preference order
   size_t next = 0;                            // the one currently chosen
@@ -62,7 +68,7 @@ std::string missing_reason(const KernelBtf& btf, const ProbeSpec& spec) {
 
 // Applies start-up options and keeps only the chosen programs.
 void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
-               const std::vector<const ProbeVariant*>& chosen, uint64_t req_creds_mask) {
+               const std::vector<const ProbeVariant*>& chosen, const ReqFlagMasks& req_flags) {
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
   for (const ProbeVariant* v : chosen) {
@@ -70,25 +76,33 @@ void configure(struct iouring_bpf* skel, const LoaderOptions& opts,
     struct bpf_program* p = bpf_object__find_program_by_name(skel->obj, std::string(v->program).c_str());
     if (p) bpf_program__set_autoload(p, true);
   }
-  // The in-flight table is only used when a completion program that names the request runs:
-  // otherwise (5.10's request-less tracepoint, or no completion probe) nothing would ever match
-  // or remove its entries.
-  const bool complete_names_request = std::any_of(
-      chosen.begin(), chosen.end(), [](const ProbeVariant* v) {
-        return v && v->target == "io_uring_complete" && v->program != "complete_legacy_btf";
+  // The in-flight table is only used when a completion program that names the request runs
+  // (otherwise: 5.10's request-less tracepoint, or no completion probe, nothing would ever match
+  // or remove its entries) and the submit program records requests (the programs for the
+  // 5.10-5.17 io_uring_submit_sqe prototype do not: 5.10 refuses the BPF atomics the table uses).
+  const bool complete_names_request =
+      std::any_of(chosen.begin(), chosen.end(),
+                  [](const ProbeVariant* v) {
+                    return v && v->target == "io_uring_complete" && v->program != "complete_legacy_btf";
+                  }) &&
+      std::none_of(chosen.begin(), chosen.end(), [](const ProbeVariant* v) {
+        return v && v->program.find("submit_sqe_legacy") != std::string_view::npos;
       });
   skel->rodata->track_latency = opts.track_latency && complete_names_request;
   skel->rodata->use_inflight =
       (opts.track_latency || opts.workload_budget > 0) && complete_names_request;
-  skel->rodata->req_creds_mask = req_creds_mask;
+  skel->rodata->req_creds_mask = req_flags.creds;
+  skel->rodata->req_cqe_skip_mask = req_flags.cqe_skip;
   skel->rodata->count_audit_eligible = std::any_of(
       chosen.begin(), chosen.end(),
       [](const ProbeVariant* v) { return v && v->target == "__audit_uring_entry"; });
   const bool attribute = opts.workload_budget > 0;
   skel->rodata->attribute_workloads = attribute;
-  bpf_map__set_max_entries(skel->maps.ops_inflight, skel->rodata->use_inflight
-                                                        ? std::max<uint32_t>(opts.inflight_entries, 1)
-                                                        : 1);
+  // A power of two of entries (at least one pair), indexed by the top bits of a hash (ops.bpf.c).
+  const uint32_t inflight =
+      skel->rodata->use_inflight ? inflight_table_size(std::max<uint32_t>(opts.inflight_entries, 2)) : 1;
+  bpf_map__set_max_entries(skel->maps.ops_inflight, inflight);
+  skel->rodata->inflight_mask = inflight - 1;
   bpf_map__set_max_entries(skel->maps.workload_stats, attribute ? opts.workload_budget + 1 : 1);
   if (!attribute) bpf_map__set_max_entries(skel->maps.workload_dropped, 1);
 }
@@ -101,10 +115,10 @@ struct iouring_bpf* open_object(const LoaderOptions& opts) {
 
 // Loads a fresh copy of the object holding only `chosen`; returns 0 or -errno.
 int try_load(const LoaderOptions& opts, const std::vector<const ProbeVariant*>& chosen,
-             uint64_t req_creds_mask) {
+             const ReqFlagMasks& req_flags) {
   struct iouring_bpf* skel = open_object(opts);
   if (!skel) return -errno;
-  configure(skel, opts, chosen, req_creds_mask);
+  configure(skel, opts, chosen, req_flags);
   int err = iouring_bpf__load(skel);
   iouring_bpf__destroy(skel);
   return err;
@@ -146,6 +160,12 @@ PinRecord expected_record(struct iouring_bpf* skel,
 }
 
 }  // namespace
+
+uint32_t inflight_table_size(uint32_t requested) {
+  uint32_t n = 1;
+  while (n < requested && n < (1u << 24)) n <<= 1;
+  return n;
+}
 
 std::string_view probe_state_name(ProbeState state) {
   switch (state) {
@@ -367,10 +387,14 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
                                          : missing_reason(btf, specs[i]);
     }
   }
-  // Personality use is read from req->flags; the bit moves between kernels.
-  uint64_t req_creds_mask = 0;
-  if (auto bit = btf.enum_value("REQ_F_CREDS_BIT"); bit && *bit >= 0 && *bit < 64)
-    req_creds_mask = uint64_t{1} << *bit;
+  // Personality use and CQE skipping are read from req->flags; the bits move between kernels.
+  ReqFlagMasks req_flags;
+  auto req_flag = [&](std::string_view bit_name) -> uint64_t {
+    auto bit = btf.enum_value(bit_name);
+    return bit && *bit >= 0 && *bit < 64 ? uint64_t{1} << *bit : 0;
+  };
+  req_flags.creds = req_flag("REQ_F_CREDS_BIT");
+  req_flags.cqe_skip = req_flag("REQ_F_CQE_SKIP_BIT");
   auto chosen = [&] {
     std::vector<const ProbeVariant*> out;
     for (const auto& c : cand) out.push_back(c.chosen());
@@ -379,10 +403,10 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
 
   // Common case: everything chosen loads at once. Otherwise find, probe by probe, the first
   // variant the kernel accepts (e.g. fentry refused -> next variant, or the probe is refused).
-  if (try_load(opts, chosen(), req_creds_mask) != 0) {
+  if (try_load(opts, chosen(), req_flags) != 0) {
     for (size_t i = 0; i < specs.size(); ++i) {
       while (const ProbeVariant* v = cand[i].chosen()) {
-        int err = try_load(opts, {v}, req_creds_mask);
+        int err = try_load(opts, {v}, req_flags);
         if (err == 0) break;
         ProbeStatus& st = self->status_[i];
         st.variant = v;
@@ -402,7 +426,7 @@ std::unique_ptr<Loader> Loader::load(const KernelBtf& btf, const LoaderOptions& 
     *error = "cannot open the BPF object: " + errno_text(errno);
     return nullptr;
   }
-  configure(self->skel_, opts, chosen(), req_creds_mask);
+  configure(self->skel_, opts, chosen(), req_flags);
   std::vector<bool> keep_link(specs.size(), false);
   self->prepare_pins(opts, chosen(), keep_link);
   if (int err = iouring_bpf__load(self->skel_); err != 0) {

@@ -32,9 +32,12 @@ struct ProbeStatus {
   int prog_fd = -1;     // attached program, for run-time statistics
 };
 
+// Entries of the direct-mapped in-flight table for a requested capacity: the next power of two.
+uint32_t inflight_table_size(uint32_t requested);
+
 struct LoaderOptions {
   bool track_latency = true;
-  uint32_t inflight_entries = 16384;
+  uint32_t inflight_entries = 65536;  // rounded up to a power of two (inflight_table_size)
   uint32_t workload_budget = 0;                   // cgroups tracked per workload; 0 = attribution off
   std::string btf_path;                           // custom kernel BTF for CO-RE, "" = running kernel
   std::string pin_path;                           // bpffs directory for restart continuity, "" = off

@@ -66,8 +66,9 @@ bool OpsCollector::collect(std::vector<prometheus::MetricFamily>& out) {
       out.push_back(std::move(latency));
       auto lost = counter_family(
           "io_uring_exporter_latency_untracked_total",
-          "Submissions without a latency sample because the in-flight table was full "
-          "(raise --bpf.inflight-entries).");
+          "Completions without a latency sample: both in-flight table entries their request "
+          "could use were held by other requests in flight (raise --bpf.inflight-entries), or "
+          "the request was submitted before the exporter attached.");
       add_counter(lost, {}, untracked);
       out.push_back(std::move(lost));
     }

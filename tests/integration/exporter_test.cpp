@@ -221,6 +221,24 @@ TEST(ExporterVariants, LatencyOffStillCountsExactly) {
   for (const auto& [key, v] : s1) EXPECT_EQ(key.find("latency_seconds"), std::string::npos) << key;
 }
 
+// 32 timeouts in flight at once over a 2-entry in-flight table (one pair): the first 2 take the
+// entries, the other 30 complete without a latency sample and are counted as untracked. Nothing
+// is lost: completions stay exact and samples + untracked = completions.
+TEST(ExporterVariants, CollidingRequestsLoseOnlyTheirLatencySampleAndAreCounted) {
+  ExporterProcess e({"--bpf.inflight-entries=2"});
+  ASSERT_TRUE(e.started()) << e.log();
+  Samples s0 = e.scrape();
+  RunResult r = run_command({workload(), "timeout", "32"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Samples s1 = e.scrape();
+  auto d = [&](const std::string& k) { return value(s1, k) - value(s0, k); };
+  const std::string untracked = series("io_uring_exporter_latency_untracked_total");
+  EXPECT_EQ(d(op("io_uring_sqes_submitted_total", "timeout")), 32);
+  EXPECT_EQ(d(res("timeout", "ETIME")), 32);
+  EXPECT_EQ(d(lat_count("timeout")), 2);
+  EXPECT_EQ(d(untracked), 30);
+}
+
 TEST(ExporterVariants, DisabledCollectorDropsItsProbes) {
   ExporterProcess e({"--no-collector.rings"});
   ASSERT_TRUE(e.started()) << e.log();

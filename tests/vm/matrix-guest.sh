@@ -55,9 +55,9 @@ print_logs() { # the exporters' logs, without libbpf's debug chatter (verifier l
         echo "@@LOG-END exporter-$v@@"
     done
 }
-inflight_entries() { # entries of the exporters' in-flight tables (submitted, not completed)
+inflight_entries() { # entries of the exporters' in-flight tables in use (submitted, not completed)
     command -v bpftool >/dev/null || { echo none; return; }
-    bpftool map dump name ops_inflight 2>/dev/null | grep -c '"key":'
+    bpftool map dump name ops_inflight 2>/dev/null | grep -c '"req": [1-9]'
 }
 # The exporters copy kernel.io_uring_disabled into a BPF map every second (the setup refusal
 # classifier reads it there): give that thread time, with margin for a slow emulated CPU.

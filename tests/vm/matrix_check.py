@@ -542,10 +542,10 @@ def check_variant(c, f, release, n, m, inflight, facts):
 
 
 def check_inflight_table(f, facts):
-    """The in-flight tables (both exporters' ops_inflight maps, counted by bpftool) must be empty
-    once every request has completed. Known bugs: on 6.1+ each exporter keeps the 4 entries of
-    the overflowed CQEs (never seen by io_uring_complete); on 5.10 no entry is ever removed (the
-    completion names no request)."""
+    """The in-flight tables (the entries in use in both exporters' ops_inflight maps, counted by
+    bpftool) must be empty once every request has completed, except that on 6.1+ each exporter
+    keeps the 4 entries of the overflowed CQEs (never seen by io_uring_complete) until a later
+    request that hashes to the same entry reuses it; on 5.10 the table is not used."""
     got = facts.get("inflight_after_overflow")
     if got in (None, "none"):
         return
