@@ -3,6 +3,7 @@
 #include <string>
 
 #include "bpf/abi.h"
+#include "collectors/op_slots.h"
 #include "metric_families.h"
 #include "uring_names.h"
 
@@ -14,6 +15,7 @@ bool OpsCollector::collect(std::vector<prometheus::MetricFamily>& out) {
   bool ok = true;
 
   if (maps_.read(MapId::ops_stats, ops, IOU_OP_SLOTS)) {
+    fold_unnamed_op_slots(ops);
     auto submitted = counter_family("io_uring_sqes_submitted_total",
                                     "SQEs submitted to io_uring, by opcode.");
     auto completed = counter_family(

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "bpf/abi.h"
+#include "collectors/op_slots.h"
 #include "metric_families.h"
 #include "uring_names.h"
 
@@ -53,6 +54,8 @@ bool SecurityCollector::collect_audit(std::vector<prometheus::MetricFamily>& out
   if (!maps_.read(MapId::audit_stats, audit, IOU_OP_SLOTS) ||
       !maps_.read(MapId::ops_stats, ops, IOU_OP_SLOTS))
     return false;
+  fold_unnamed_op_slots(audit);
+  fold_unnamed_op_slots(ops);
   auto calls = counter_family("io_uring_audit_calls_total",
                               "Calls of the io_uring audit hook __audit_uring_entry, by opcode.");
   auto latency = histogram_family(
@@ -148,6 +151,7 @@ bool SecurityCollector::collect_misuse(std::vector<prometheus::MetricFamily>& ou
   if (!maps_.read(MapId::ops_stats, ops, IOU_OP_SLOTS) ||
       !maps_.read(MapId::uring_cmd_stats, cmds, IOU_CMD_SLOTS))
     return false;
+  fold_unnamed_op_slots(ops);
   auto personality = counter_family(
       "io_uring_personality_requests_total",
       "Requests submitted under a registered personality (credential override), by opcode.");

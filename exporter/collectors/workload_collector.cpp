@@ -1,9 +1,11 @@
 #include "collectors/workload_collector.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "cgroup_path.h"
+#include "collectors/op_slots.h"
 #include "metric_families.h"
 #include "uring_names.h"
 
@@ -110,11 +112,14 @@ bool WorkloadCollector::collect(std::vector<prometheus::MetricFamily>& out) {
                                "created by a workload.");
   for (const auto& [values, s] : series) {
     const Labels base = labels(values);
+    uint64_t submitted_by_op[IOU_OP_SLOTS];
+    std::copy(std::begin(s.submitted), std::end(s.submitted), submitted_by_op);
+    fold_unnamed_op_slots(submitted_by_op, IOU_OP_SLOTS);
     for (uint32_t op = 0; op < IOU_OP_SLOTS; ++op) {
-      if (s.submitted[op] == 0) continue;
+      if (submitted_by_op[op] == 0) continue;
       Labels l = base;
       l.push_back({"op", std::string(opcode_name(op))});
-      add_counter(submitted, std::move(l), s.submitted[op]);
+      add_counter(submitted, std::move(l), submitted_by_op[op]);
     }
     uint64_t denied = 0;
     for (uint32_t r = 0; r < IOU_RES_COUNT; ++r) {

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "bpf/abi.h"
@@ -107,6 +108,37 @@ TEST(OpsCollector, ExactValues) {
   EXPECT_DOUBLE_EQ(value(s, series("io_uring_completion_latency_seconds_sum", {{"op", "read"}})), 100.0);
   // Opcodes that never ran produce no series.
   EXPECT_FALSE(s.count(series("io_uring_sqes_submitted_total", {{"op", "write"}})));
+}
+
+// Opcodes newer than the name table are counted in slots of their own but exported as
+// op="unknown" with the unknown slot: one series per label set, holding the sum.
+TEST(OpsCollector, UnnamedOpcodeSlotsFoldIntoOneUnknownSeries) {
+  test::FakeMapReader reader;
+  std::vector<iou_op_stats> ops(IOU_OP_SLOTS);
+  for (uint32_t slot = 0; slot < IOU_OP_SLOTS; ++slot) {
+    ops[slot].submitted = 1;
+    ops[slot].async_punts = 2;
+    ops[slot].completed[IOU_RES_OK] = 1;
+    ops[slot].latency[1] = 1;
+  }
+  reader.set(MapId::ops_stats, ops);
+  reader.set(MapId::ops_globals, std::vector<iou_op_globals>(1));
+  MapSource maps(reader);
+  OpsCollector c(maps, true);
+  std::vector<prometheus::MetricFamily> out;
+  ASSERT_TRUE(c.collect(out));
+  const std::string text = text_exposition(out);
+  std::map<std::string, int> seen;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') ++seen[line.substr(0, line.rfind(' '))];
+  for (const auto& [key, n] : seen) EXPECT_EQ(n, 1) << key;
+  const double unnamed = IOU_OP_SLOTS - named_opcode_count();  // unnamed slots + the unknown slot
+  auto s = test::parse_prom_text(text);
+  EXPECT_EQ(value(s, series("io_uring_sqes_submitted_total", {{"op", "unknown"}})), unnamed);
+  EXPECT_EQ(value(s, series("io_uring_async_punts_total", {{"op", "unknown"}})), 2 * unnamed);
+  EXPECT_EQ(value(s, series("io_uring_completion_latency_seconds_count", {{"op", "unknown"}})), unnamed);
+  EXPECT_EQ(value(s, series("io_uring_sqes_submitted_total", {{"op", "nop"}})), 1);
 }
 
 TEST(OpsCollector, LatencyOffMeansNoHistogram) {
