@@ -14,8 +14,8 @@
 # seconds apart), so a machine that gets faster or slower during the run (shared hosts do) does
 # not bias any configuration. A measurement point is --nop-reps NOP loops and one fio run.
 # Then: per-program BPF run time of each observer and of the rungs of ladder.bpf.c (where the
-# time goes), and the /metrics cost. --configs also takes exp-counters-noattr (no per-cgroup
-# attribution), ladder-ktime, ladder-hash, ladder-array.
+# time goes), and the /metrics cost. --configs also takes exp-counters-noattr and
+# exp-latency-noattr (no per-cgroup attribution), ladder-ktime, ladder-hash, ladder-array.
 #
 # Needs root, fio, bpftrace, curl, bpftool, python3. Every process it starts is stopped on exit.
 set -euo pipefail
@@ -196,6 +196,7 @@ start_config() {
     exp-counters) start_exporter --no-collector.ops.latency ;;
     exp-latency) start_exporter ;;
     exp-counters-noattr) start_exporter --no-collector.ops.latency --attribution.granularity=none ;;
+    exp-latency-noattr) start_exporter --attribution.granularity=none ;;
     bpftrace) start_bpftrace ;;
     ladder-ktime|ladder-hash|ladder-array) start_ladder "${1#ladder-}" ;;
     *) die "unknown configuration $1" ;;
@@ -517,16 +518,18 @@ for w in ("nop", "fio"):
         g = lambda c: med(norm[(w, m, c)]) if (w, m, c) in norm else None
         fl, bp = g("floor"), g("bpftrace")
         checks = []
-        for c, tgt in (("exp-counters", 1.15), ("exp-latency", 1.6)):
+        targets = (("exp-counters", 1.15), ("exp-counters-noattr", 1.15),
+                   ("exp-latency", 1.6), ("exp-latency-noattr", 1.6))
+        for c, tgt in targets:
             if g(c) and fl:
                 v = g(c) / fl
                 checks.append((f"{c} time / floor time", tgt, v, per_round_ratio(w, m, c, "floor", False)))
-        for c in ("exp-counters", "exp-latency"):
+        for c, _ in targets:
             if g(c) and bp and bp > 1:
                 v = (g(c) - 1) / (bp - 1)
                 checks.append((f"{c} overhead / bpftrace overhead", 0.4, v,
                                per_round_ratio(w, m, c, "bpftrace", True)))
-        for c, tgt in (("exp-counters", 1.15), ("exp-latency", 1.6)):
+        for c, tgt in targets:
             if g(c) and fl and fl > 1:
                 v = (g(c) - 1) / (fl - 1)
                 checks.append((f"{c} overhead / floor overhead (stricter reading)", tgt, v,
