@@ -13,21 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "cgroup_resolver.h"
 #include "support/exporter_process.h"
 #include "support/prom_text.h"
+#include "support/test_cgroup.h"
 
 namespace iouring::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string cgroup2_mount() {
-  std::ifstream in("/proc/self/mountinfo");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return find_cgroup2_mount(ss.str()).value_or("");
-}
 
 struct Workload {
   std::string path;         // relative to the cgroup2 mount
@@ -72,9 +65,7 @@ class CgroupTree {
 };
 
 int run_in(const CgroupTree& t, const std::string& rel, const std::vector<std::string>& args) {
-  std::string cmd = "echo $$ > " + t.abs(rel) + "/cgroup.procs && exec " IOU_WORKLOAD_BIN;
-  for (const auto& a : args) cmd += " " + a;
-  return run_command({"/bin/sh", "-c", cmd}, 60).exit_code;
+  return run_in_cgroup(t.abs(rel), args).exit_code;
 }
 
 double sum_of(const Samples& s, const std::string& prefix, const std::string& must_contain = "") {
