@@ -17,7 +17,9 @@ std::string signed_count(double v) {
   return buf;
 }
 
-double delta(const Window& w, const Selector& sel) { return sum(w.after, sel) - sum(w.before, sel); }
+double delta(const Window& w, const Selector& sel) {
+  return sum(w.after, sel) - sum(w.before, sel);
+}
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -47,7 +49,8 @@ WindowJudgement judge_window(const Window& w, const std::vector<Expectation>& no
     double n = delta(w, p.node);
     double mine = p.own ? delta(w, *p.own) : p.own_known;
     std::string of = p.own ? " (" + p.own->text() + ")" : " (known)";
-    std::string line = p.what + ": node " + signed_count(n) + ", this test " + signed_count(mine) + of;
+    std::string line =
+        p.what + ": node " + signed_count(n) + ", this test " + signed_count(mine) + of;
     if (n > mine) j.foreign.push_back(line);
     if (n < mine) impossible.push_back(line);
   }

@@ -143,9 +143,9 @@ TEST(JudgeWindow, OwnExpectationsAloneNeedNoCleanWindow) {
   std::vector<ActivityProbe> probes = {
       {"SQEs submitted", {"io_uring_sqes_submitted_total", {}},
        Selector{"io_uring_workload_sqes_submitted_total", {{"cgroup", kMine}}}}};
-  WindowJudgement j = judge_window(
-      w, {}, {{{"io_uring_workload_sqes_submitted_total", {{"cgroup", kMine}, {"op", "nop"}}}, 100}},
-      probes);
+  std::vector<Expectation> own = {
+      {{"io_uring_workload_sqes_submitted_total", {{"cgroup", kMine}, {"op", "nop"}}}, 100}};
+  WindowJudgement j = judge_window(w, {}, own, probes);
   EXPECT_EQ(j.verdict, Verdict::pass) << j.summary();
 }
 
@@ -257,7 +257,8 @@ TEST(DeltaCheckLoop, ForeignActivityNeverMakesAWrongExpectationPass) {
 
 TEST(DeltaCheckLoop, WorkloadFailureFailsAtOnce) {
   FakeHost host;
-  CheckResult r = nop_check(host, 100).run([] { throw std::runtime_error("iou_workload exited 1"); });
+  CheckResult r =
+      nop_check(host, 100).run([] { throw std::runtime_error("iou_workload exited 1"); });
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.attempts, 1);
   EXPECT_NE(r.report.find("could not measure: iou_workload exited 1"), std::string::npos)
