@@ -1,5 +1,6 @@
 #include "delta_check.h"
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <random>
@@ -144,6 +145,7 @@ CheckResult DeltaCheck::run_windows(const std::function<Window()>& measure) cons
   for (r.attempts = 1; r.attempts <= attempts_; ++r.attempts) {
     const std::string attempt =
         "attempt " + std::to_string(r.attempts) + "/" + std::to_string(attempts_);
+    auto started = std::chrono::steady_clock::now();
     try {
       r.last = measure();
     } catch (const std::exception& e) {
@@ -152,8 +154,10 @@ CheckResult DeltaCheck::run_windows(const std::function<Window()>& measure) cons
       return r;
     }
     ++g_stats.windows;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
     WindowJudgement j = judge_window(r.last, node_, own_, probes_);
-    log += "\n  " + attempt + ": " + j.summary();
+    log += "\n  " + attempt + " (" + std::to_string(ms.count()) + " ms): " + j.summary();
     if (j.verdict == Verdict::pass) {
       r.passed = true;
       r.report = "passed at " + attempt + log;
@@ -165,8 +169,8 @@ CheckResult DeltaCheck::run_windows(const std::function<Window()>& measure) cons
       return r;
     }
     ++g_stats.retries;
-    std::fprintf(stderr, "[delta-check] %s: %s; trying again\n", attempt.c_str(),
-                 j.summary().c_str());
+    std::fprintf(stderr, "[delta-check] %s (%lld ms): %s; trying again\n", attempt.c_str(),
+                 static_cast<long long>(ms.count()), j.summary().c_str());
     if (r.attempts < attempts_) {
       auto base = pause_ * r.attempts;
       auto spread = std::uniform_int_distribution<long>(0, pause_.count())(jitter);
