@@ -2,6 +2,7 @@
 // kubelet's (systemd and cgroupfs drivers; containerd, CRI-O, Docker), real io_uring work
 // inside them (including SQPOLL and io-wq punts), exact per-pod/per-container counts, node
 // totals equal to the sum, and the series budget under 5,000 cgroups. Cgroups are removed after.
+// Other io_uring users on the host: see support/delta_check.h and support/settled_scrape.h.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,25 +10,23 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "cgroup_resolver.h"
+#include "support/delta_check.h"
 #include "support/exporter_process.h"
 #include "support/prom_text.h"
+#include "support/settled_scrape.h"
+#include "support/test_cgroup.h"
 
 namespace iouring::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string cgroup2_mount() {
-  std::ifstream in("/proc/self/mountinfo");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return find_cgroup2_mount(ss.str()).value_or("");
-}
 
 struct Workload {
   std::string path;         // relative to the cgroup2 mount
@@ -72,9 +71,7 @@ class CgroupTree {
 };
 
 int run_in(const CgroupTree& t, const std::string& rel, const std::vector<std::string>& args) {
-  std::string cmd = "echo $$ > " + t.abs(rel) + "/cgroup.procs && exec " IOU_WORKLOAD_BIN;
-  for (const auto& a : args) cmd += " " + a;
-  return run_command({"/bin/sh", "-c", cmd}, 60).exit_code;
+  return run_in_cgroup(t.abs(rel), args).exit_code;
 }
 
 double sum_of(const Samples& s, const std::string& prefix, const std::string& must_contain = "") {
@@ -135,7 +132,11 @@ TEST_F(Attribution, PodsAndContainersExactAcrossDriversAndRuntimes) {
       ASSERT_EQ(run_in(tree, layouts[i].path, {"sqpoll", "20"}), 0);
       ASSERT_EQ(run_in(tree, layouts[i].path, {"punt", "8", dir_ + "/data"}), 0);
     }
-    Samples s = e.scrape();
+    // Per workload the counts are absolute (this exporter's maps start empty, and nobody else
+    // runs in these cgroups); the relation to node totals needs a scrape no activity overlapped.
+    std::optional<Samples> settled = settled_scrape([&] { return e.scrape(); });
+    ASSERT_TRUE(settled) << "io_uring activity on the host during every pair of scrapes";
+    const Samples& s = *settled;
     std::map<std::string, double> want_nop, want_read, want_sqpoll;
     for (size_t i = 0; i < layouts.size(); ++i) {
       std::string key = layouts[i].pod_uid;
@@ -163,7 +164,7 @@ TEST_F(Attribution, PodsAndContainersExactAcrossDriversAndRuntimes) {
       EXPECT_EQ(value(s, series("io_uring_workload_completion_latency_seconds_count", labels)),
                 n + want_read[key]) << key;
     }
-    // Node totals equal the sum over workloads (this exporter's maps start empty).
+    // Node totals equal the sum over workloads (other users' included).
     EXPECT_EQ(sum_of(s, "io_uring_workload_sqes_submitted_total"),
               sum_of(s, "io_uring_sqes_submitted_total"));
     EXPECT_EQ(sum_of(s, "io_uring_workload_completions_total"),
@@ -174,51 +175,80 @@ TEST_F(Attribution, PodsAndContainersExactAcrossDriversAndRuntimes) {
   }
 }
 
+// The budget fills once per exporter, with whoever comes first: each attempt starts a fresh
+// exporter (counters and table empty, so the window starts at zero) and hops through every
+// cgroup: 1 ring, 2 NOPs submitted and completed in each, known by construction. Another
+// io_uring user in the window would take a slot or share the overflow workload: retried.
 TEST_F(Attribution, BudgetBoundsSeriesAndKeepsTotals) {
   constexpr int kCgroups = 5000, kBudget = 100;
   const std::string base = "/iou-card-" + std::to_string(getpid());
   CgroupTree tree(mount_);
   tree.make(base);
   for (int i = 0; i < kCgroups; ++i) tree.make(base + "/" + std::to_string(i));
-  ExporterProcess e({"--attribution.granularity=cgroup",
-                     "--attribution.max-cgroups=" + std::to_string(kBudget)});
-  ASSERT_TRUE(e.started()) << e.log();
-  RunResult r = run_command({IOU_WORKLOAD_BIN, "cgroup-hop", std::to_string(kCgroups), tree.abs(base)}, 300);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  Samples s = e.scrape();
+  std::unique_ptr<ExporterProcess> e;
+  DeltaCheck c([&] { return e->scrape(); });
+  c.known("SQEs submitted", {"io_uring_sqes_submitted_total", {}}, 2.0 * kCgroups)
+      .known("requests completed", {"io_uring_completions_total", {}}, 2.0 * kCgroups)
+      .known("rings created", {"io_uring_rings_created_total", {}}, kCgroups)
+      .node({"io_uring_exporter_attribution_dropped_series_total", {}}, kCgroups - kBudget)
+      // Each cgroup: 1 ring create + 2 submits + 2 completions = 5 events.
+      .node({"io_uring_exporter_attribution_dropped_events_total", {}}, 5.0 * (kCgroups - kBudget))
+      .node({"io_uring_workload_sqes_submitted_total", {{"cgroup", "_overflow"}, {"op", "nop"}}},
+            2.0 * (kCgroups - kBudget))
+      .node({"io_uring_workload_sqes_submitted_total", {}}, 2.0 * kCgroups)
+      .node({"io_uring_sqes_submitted_total", {{"op", "nop"}}}, 2.0 * kCgroups);
+  CheckResult r = c.run_windows([&] {
+    e.reset();
+    e = std::make_unique<ExporterProcess>(
+        std::vector<std::string>{"--attribution.granularity=cgroup",
+                                 "--attribution.max-cgroups=" + std::to_string(kBudget)});
+    if (!e->started()) throw std::runtime_error("exporter did not start: " + e->log());
+    RunResult hop = run_command(
+        {IOU_WORKLOAD_BIN, "cgroup-hop", std::to_string(kCgroups), tree.abs(base)}, 300);
+    if (hop.exit_code != 0) throw WorkloadFailed("cgroup-hop: " + hop.output);
+    return Window{{}, e->scrape()};
+  });
+  ASSERT_TRUE(r.passed) << r.report;
+  const Samples& s = r.last.after;
   int nop_series = 0;
   for (const auto& [k, v] : s)
     nop_series += k.rfind("io_uring_workload_sqes_submitted_total{", 0) == 0;
   EXPECT_LE(nop_series, kBudget + 1);  // budget + the overflow workload
-  EXPECT_EQ(value(s, series("io_uring_exporter_attribution_dropped_series_total")), kCgroups - kBudget);
-  // Each cgroup: 1 ring create + 2 submits + 2 completions = 5 events.
-  EXPECT_EQ(value(s, series("io_uring_exporter_attribution_dropped_events_total")),
-            5.0 * (kCgroups - kBudget));
-  EXPECT_EQ(value(s, series("io_uring_workload_sqes_submitted_total",
-                            {{"cgroup", "_overflow"}, {"op", "nop"}})),
-            2.0 * (kCgroups - kBudget));
-  EXPECT_EQ(sum_of(s, "io_uring_workload_sqes_submitted_total"), 2.0 * kCgroups);
-  EXPECT_EQ(value(s, series("io_uring_sqes_submitted_total", {{"op", "nop"}})), 2.0 * kCgroups);
-  EXPECT_EQ(sum_of(s, "io_uring_workload_rings_created_total"),
-            value(s, series("io_uring_rings_created_total")));
   EXPECT_EQ(value(s, series("io_uring_exporter_attribution_budget_cgroups")), kBudget);
+  std::optional<Samples> settled = settled_scrape([&] { return e->scrape(); });
+  ASSERT_TRUE(settled) << "io_uring activity on the host during every pair of scrapes";
+  EXPECT_EQ(sum_of(*settled, "io_uring_workload_rings_created_total"),
+            value(*settled, series("io_uring_rings_created_total")));
 }
 
+// The short-lived cgroup is gone by the second scrape: its own activity is known by
+// construction (33 NOPs, 1 ring, 1 cgroup to resolve), and its counts must be under "_gone".
 TEST_F(Attribution, ExitedCgroupsFoldIntoGoneAndFreeTheirSlot) {
-  const std::string base = "/iou-gone-" + std::to_string(getpid());
-  ExporterProcess e({"--attribution.granularity=cgroup", "--attribution.max-cgroups=10"});
+  ExporterProcess e({"--attribution.granularity=cgroup"});
   ASSERT_TRUE(e.started()) << e.log();
-  {
-    CgroupTree tree(mount_);
-    tree.make(base + "/short-lived");
-    ASSERT_EQ(run_in(tree, base + "/short-lived", {"nop", "33"}), 0);
-  }  // cgroup removed before any scrape
-  Samples s = e.scrape();
-  EXPECT_EQ(value(s, series("io_uring_workload_sqes_submitted_total", {{"cgroup", "_gone"}, {"op", "nop"}})), 33);
-  EXPECT_EQ(value(s, series("io_uring_exporter_cgroup_resolution_failures_total")), 1);
-  EXPECT_EQ(value(s, series("io_uring_exporter_attribution_cgroups")), 0);
-  Samples s2 = e.scrape();  // stays, and stays monotonic
-  EXPECT_EQ(value(s2, series("io_uring_workload_sqes_submitted_total", {{"cgroup", "_gone"}, {"op", "nop"}})), 33);
+  const Selector gone_nops{"io_uring_workload_sqes_submitted_total",
+                           {{"cgroup", "_gone"}, {"op", "nop"}}};
+  const Selector failures{"io_uring_exporter_cgroup_resolution_failures_total", {}};
+  DeltaCheck c([&] { return e.scrape(); });
+  c.known("SQEs submitted", {"io_uring_sqes_submitted_total", {}}, 33)
+      .known("requests completed", {"io_uring_completions_total", {}}, 33)
+      .known("rings created", {"io_uring_rings_created_total", {}}, 1)
+      .known("cgroups gone", failures, 1)
+      .node(gone_nops, 33)
+      .node(failures, 1)
+      .node({"io_uring_exporter_attribution_cgroups", {}}, 0);  // its slot was freed
+  CheckResult r = c.run([&] {
+    TestCgroup cg("iou-gone");
+    if (!cg.ok()) throw WorkloadFailed(cg.why());
+    cg.run_ok({"nop", "33"});
+    if (!cg.remove()) throw WorkloadFailed("cannot remove " + cg.dir());
+  });  // the cgroup is removed before the second scrape
+  ASSERT_TRUE(r.passed) << r.report;
+  // Stays, and stays monotonic: unchanged while no other cgroup exits.
+  DeltaCheck again([&] { return e.scrape(); });
+  again.known("cgroups gone", failures, 0).node(gone_nops, 0);
+  r = again.run([] {});
+  EXPECT_TRUE(r.passed) << r.report;
 }
 
 }  // namespace

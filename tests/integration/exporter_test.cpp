@@ -1,5 +1,6 @@
 // Root integration tests on the running kernel: the real exporter binary, real io_uring
-// workloads with known counts, exact deltas between two scrapes of /metrics.
+// workloads with known counts, exact deltas between two scrapes of /metrics, node-wide and of
+// the workload's own cgroup (other io_uring users on the host: see support/delta_check.h).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -14,13 +15,13 @@
 #include <memory>
 #include <string>
 
+#include "support/delta_check.h"
 #include "support/exporter_process.h"
 #include "support/prom_text.h"
+#include "support/test_cgroup.h"
 
 namespace iouring::test {
 namespace {
-
-using Expect = std::map<std::string, double>;
 
 std::string g_dir;
 
@@ -43,8 +44,33 @@ std::string make_fixture_files() {
   return dir;
 }
 
-std::string workload() { return IOU_WORKLOAD_BIN; }
+// Node-wide series.
+Selector op(const char* metric, const char* opname) { return {metric, {{"op", opname}}}; }
+Selector submitted(const char* opname) { return op("io_uring_sqes_submitted_total", opname); }
+Selector res(const char* opname, const char* result) {
+  return {"io_uring_completions_total", {{"op", opname}, {"result", result}}};
+}
+Selector lat_count(const char* opname) {
+  return op("io_uring_completion_latency_seconds_count", opname);
+}
+Selector node_total(const char* metric, std::map<std::string, std::string> labels = {}) {
+  return {metric, std::move(labels)};
+}
+// The test cgroup's series (DeltaCheck::own adds the cgroup label).
+Selector own_submitted(const char* opname) {
+  return op("io_uring_workload_sqes_submitted_total", opname);
+}
+Selector own_res(const char* result) {
+  return {"io_uring_workload_completions_total", {{"result", result}}};
+}
+const Selector kOwnLatCount{"io_uring_workload_completion_latency_seconds_count", {}};
+const Selector kOwnDenials{"io_uring_workload_denials_total", {}};
+const Selector kOwnRings{"io_uring_workload_rings_created_total", {}};
+const Selector kOwnSqpollRings{"io_uring_workload_sqpoll_rings_created_total", {}};
 
+// One exporter (default flags: pod attribution, other cgroups labelled by path) for the suite;
+// each test runs its workload in a fresh cgroup and checks the node-wide deltas (retried while
+// other io_uring users are active, see DeltaCheck) and the cgroup's own.
 class ExporterDeltas : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -57,105 +83,158 @@ class ExporterDeltas : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_TRUE(exporter_->started()) << exporter_->log();
+    if (cgroup2_mount().empty())
+      GTEST_SKIP() << "no cgroup v2 hierarchy: per-workload counts unavailable";
+    cgroup_ = std::make_unique<TestCgroup>("iou-it");
+    ASSERT_TRUE(cgroup_->ok()) << cgroup_->why();
   }
+  void TearDown() override { cgroup_.reset(); }
 
-  // Runs the workload and checks every expected delta exactly.
-  void check(const std::vector<std::string>& args, const Expect& want, int uid = -1) {
-    Samples before = exporter_->scrape();
-    std::vector<std::string> argv = {workload()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    RunResult r = run_command(argv, 120, uid);
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    Samples after = exporter_->scrape();
-    for (const auto& [key, delta] : want)
-      EXPECT_EQ(value(after, key) - value(before, key), delta) << key;
+  DeltaCheck delta_check() const {
+    return DeltaCheck([] { return exporter_->scrape(); }, cgroup_->path());
+  }
+  // Runs the workload in the test's cgroup until every expected delta held exactly in one window.
+  void expect_exact(const DeltaCheck& c, const std::vector<std::string>& args, int uid = -1) {
+    CheckResult r = c.run([&] { cgroup_->run_ok(args, uid); });
+    EXPECT_TRUE(r.passed) << r.report;
   }
 
   static std::unique_ptr<ExporterProcess> exporter_;
+  std::unique_ptr<TestCgroup> cgroup_;
 };
 std::unique_ptr<ExporterProcess> ExporterDeltas::exporter_;
 
-std::string op(const char* metric, const char* opname) { return series(metric, {{"op", opname}}); }
-std::string res(const char* opname, const char* result) {
-  return series("io_uring_completions_total", {{"op", opname}, {"result", result}});
-}
-std::string lat_count(const char* opname) {
-  return series("io_uring_completion_latency_seconds_count", {{"op", opname}});
-}
-
 TEST_F(ExporterDeltas, Nops) {
-  check({"nop", "1000"}, {{op("io_uring_sqes_submitted_total", "nop"), 1000},
-                          {res("nop", "ok"), 1000},
-                          {lat_count("nop"), 1000},
-                          {op("io_uring_denials_total", "nop"), 0},
-                          {series("io_uring_rings_created_total"), 1}});
+  DeltaCheck c = delta_check();
+  c.node(submitted("nop"), 1000)
+      .node(res("nop", "ok"), 1000)
+      .node(lat_count("nop"), 1000)
+      .node(op("io_uring_denials_total", "nop"), 0)
+      .node(node_total("io_uring_rings_created_total"), 1)
+      .own(own_submitted("nop"), 1000)
+      .own(own_res("ok"), 1000)
+      .own(kOwnLatCount, 1000)
+      .own(kOwnDenials, 0)
+      .own(kOwnRings, 1);
+  expect_exact(c, {"nop", "1000"});
 }
 
 TEST_F(ExporterDeltas, PageCachedReads) {
-  check({"read", "300", g_dir + "/data"}, {{op("io_uring_sqes_submitted_total", "read"), 300},
-                                           {res("read", "ok"), 300},
-                                           {lat_count("read"), 300}});
+  DeltaCheck c = delta_check();
+  c.node(submitted("read"), 300)
+      .node(res("read", "ok"), 300)
+      .node(lat_count("read"), 300)
+      .own(own_submitted("read"), 300)
+      .own(own_res("ok"), 300)
+      .own(kOwnLatCount, 300);
+  expect_exact(c, {"read", "300", g_dir + "/data"});
 }
 
 TEST_F(ExporterDeltas, OpenatMissingFileIsEnoentNotDenial) {
-  check({"openat-enoent", "50", g_dir + "/missing"},
-        {{op("io_uring_sqes_submitted_total", "openat"), 50},
-         {res("openat", "ENOENT"), 50},
-         {op("io_uring_denials_total", "openat"), 0}});
+  DeltaCheck c = delta_check();
+  c.node(submitted("openat"), 50)
+      .node(res("openat", "ENOENT"), 50)
+      .node(op("io_uring_denials_total", "openat"), 0)
+      .own(own_submitted("openat"), 50)
+      .own(own_res("ENOENT"), 50)
+      .own(kOwnDenials, 0);
+  expect_exact(c, {"openat-enoent", "50", g_dir + "/missing"});
 }
 
 TEST_F(ExporterDeltas, OpenatRootOnlyFileAsNobodyIsDenied) {
-  check({"openat-eacces", "20", g_dir + "/secret"},
-        {{op("io_uring_sqes_submitted_total", "openat"), 20},
-         {res("openat", "EACCES"), 20},
-         {op("io_uring_denials_total", "openat"), 20}},
-        65534);
+  DeltaCheck c = delta_check();
+  c.node(submitted("openat"), 20)
+      .node(res("openat", "EACCES"), 20)
+      .node(op("io_uring_denials_total", "openat"), 20)
+      .own(own_submitted("openat"), 20)
+      .own(own_res("EACCES"), 20)
+      .own(kOwnDenials, 20);
+  expect_exact(c, {"openat-eacces", "20", g_dir + "/secret"}, 65534);
 }
 
 TEST_F(ExporterDeltas, TimeoutsExpireWithEtime) {
-  check({"timeout", "5"}, {{op("io_uring_sqes_submitted_total", "timeout"), 5},
-                           {res("timeout", "ETIME"), 5},
-                           {res("timeout", "ok"), 0},
-                           {lat_count("timeout"), 5}});
+  // Timeouts complete from a timer, in whatever task runs then: still the submitter's workload.
+  DeltaCheck c = delta_check();
+  c.node(submitted("timeout"), 5)
+      .node(res("timeout", "ETIME"), 5)
+      .node(res("timeout", "ok"), 0)
+      .node(lat_count("timeout"), 5)
+      .own(own_submitted("timeout"), 5)
+      .own(own_res("ETIME"), 5)
+      .own(own_res("ok"), 0)
+      .own(kOwnLatCount, 5);
+  expect_exact(c, {"timeout", "5"});
 }
 
 TEST_F(ExporterDeltas, SqpollRing) {
-  check({"sqpoll", "100"},
-        {{op("io_uring_sqes_submitted_total", "nop"), 100},
-         {res("nop", "ok"), 100},
-         {series("io_uring_rings_created_total"), 1},
-         {series("io_uring_rings_created_by_flag_total", {{"flag", "sqpoll"}}), 1}});
+  DeltaCheck c = delta_check();
+  c.node(submitted("nop"), 100)
+      .node(res("nop", "ok"), 100)
+      .node(node_total("io_uring_rings_created_total"), 1)
+      .node(node_total("io_uring_rings_created_by_flag_total", {{"flag", "sqpoll"}}), 1)
+      .own(own_submitted("nop"), 100)
+      .own(own_res("ok"), 100)
+      .own(kOwnRings, 1)
+      .own(kOwnSqpollRings, 1);
+  expect_exact(c, {"sqpoll", "100"});
 }
 
 TEST_F(ExporterDeltas, MultishotCountsOneRequestAndOneLatencySample) {
   // One multishot timeout firing 6 times: 5 CQEs with F_MORE (posted without a request on
-  // current kernels), then the final one.
-  check({"multishot", "6"},
-        {{op("io_uring_sqes_submitted_total", "timeout"), 1},
-         {res("timeout", "ETIME"), 1},
-         {lat_count("timeout"), 1},
-         {series("io_uring_cqes_without_request_total", {{"kind", "multishot"}}), 5}});
+  // current kernels), then the final one. Request-less CQEs name no workload: another user's
+  // long-running multishot request could post some in the window without submitting anything.
+  const Selector multishot_cqes = node_total("io_uring_cqes_without_request_total",
+                                             {{"kind", "multishot"}});
+  DeltaCheck c = delta_check();
+  c.known("request-less multishot CQEs", multishot_cqes, 5)
+      .node(submitted("timeout"), 1)
+      .node(res("timeout", "ETIME"), 1)
+      .node(lat_count("timeout"), 1)
+      .node(multishot_cqes, 5)
+      .own(own_submitted("timeout"), 1)
+      .own(own_res("ETIME"), 1)
+      .own(kOwnLatCount, 1);
+  expect_exact(c, {"multishot", "6"});
 }
 
 TEST_F(ExporterDeltas, AsyncPuntsToIoWq) {
-  check({"punt", "40", g_dir + "/data"}, {{op("io_uring_sqes_submitted_total", "read"), 40},
-                                          {op("io_uring_async_punts_total", "read"), 40},
-                                          {res("read", "ok"), 40}});
+  // io-wq workers are io threads of the ring owner, in its cgroup.
+  DeltaCheck c = delta_check();
+  c.node(submitted("read"), 40)
+      .node(op("io_uring_async_punts_total", "read"), 40)
+      .node(res("read", "ok"), 40)
+      .own(own_submitted("read"), 40)
+      .own(own_res("ok"), 40);
+  expect_exact(c, {"punt", "40", g_dir + "/data"});
 }
 
 TEST_F(ExporterDeltas, RequestsFailedAtInit) {
-  check({"fail", "7"}, {{op("io_uring_requests_failed_total", "nop"), 7},
-                        {res("nop", "EINVAL"), 7},
-                        {op("io_uring_sqes_submitted_total", "nop"), 0}});
+  // Never submitted, but completed (with EINVAL) by the submitting task: in its workload.
+  DeltaCheck c = delta_check();
+  c.node(op("io_uring_requests_failed_total", "nop"), 7)
+      .node(res("nop", "EINVAL"), 7)
+      .node(submitted("nop"), 0)
+      .own(own_res("EINVAL"), 7)
+      .own(own_submitted("nop"), 0);
+  expect_exact(c, {"fail", "7"});
 }
 
 TEST_F(ExporterDeltas, CqOverflow) {
   // 12 NOPs into a CQ of 8 without reaping: 4 CQEs overflow. Overflowed CQEs bypass the
-  // io_uring_complete tracepoint, so only 8 count as completions.
-  check({"overflow", "12"}, {{op("io_uring_sqes_submitted_total", "nop"), 12},
-                             {series("io_uring_cq_overflows_total"), 4},
-                             {series("io_uring_cqes_dropped_total"), 0},
-                             {res("nop", "ok"), 8}});
+  // io_uring_complete tracepoint, so only 8 count as completions. Overflows name no workload:
+  // another user's requests submitted before the window could overflow in it.
+  const Selector overflows = node_total("io_uring_cq_overflows_total");
+  const Selector dropped = node_total("io_uring_cqes_dropped_total");
+  DeltaCheck c = delta_check();
+  c.known("CQ overflows", overflows, 4)
+      .known("CQEs dropped", dropped, 0)
+      .node(submitted("nop"), 12)
+      .node(overflows, 4)
+      .node(dropped, 0)
+      .node(res("nop", "ok"), 8)
+      .own(own_submitted("nop"), 12)
+      .own(own_res("ok"), 8);
+  expect_exact(c, {"overflow", "12"});
 }
 
 TEST_F(ExporterDeltas, AllProbesAttachedAndOutputLints) {
@@ -183,6 +262,9 @@ TEST_F(ExporterDeltas, AllProbesAttachedAndOutputLints) {
 // --- variants and flags, each with its own exporter
 
 TEST(ExporterVariants, RawTracepointsCountExactly) {
+  if (cgroup2_mount().empty()) GTEST_SKIP() << "no cgroup v2 hierarchy";
+  TestCgroup cg("iou-it");
+  ASSERT_TRUE(cg.ok()) << cg.why();
   ExporterProcess e({"--bpf.disable-program-type=tp_btf"});
   ASSERT_TRUE(e.started()) << e.log();
   Samples s0 = e.scrape();
@@ -194,31 +276,40 @@ TEST(ExporterVariants, RawTracepointsCountExactly) {
                              {{"probe", "complete"}, {"program", "raw_tp/io_uring_complete"},
                               {"state", "attached"}})),
             1);
-  RunResult r = run_command({workload(), "nop", "500"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = run_command({workload(), "openat-enoent", "30", "/nonexistent/iou"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  Samples s1 = e.scrape();
-  auto d = [&](const std::string& k) { return value(s1, k) - value(s0, k); };
-  EXPECT_EQ(d(op("io_uring_sqes_submitted_total", "nop")), 500);
-  EXPECT_EQ(d(res("nop", "ok")), 500);
-  EXPECT_EQ(d(lat_count("nop")), 500);
-  EXPECT_EQ(d(res("openat", "ENOENT")), 30);
-  EXPECT_EQ(d(series("io_uring_rings_created_total")), 2);
+  DeltaCheck c([&] { return e.scrape(); }, cg.path());
+  c.node(submitted("nop"), 500)
+      .node(res("nop", "ok"), 500)
+      .node(lat_count("nop"), 500)
+      .node(res("openat", "ENOENT"), 30)
+      .node(node_total("io_uring_rings_created_total"), 2)
+      .own(own_submitted("nop"), 500)
+      .own(own_submitted("openat"), 30)
+      .own(own_res("ok"), 500)
+      .own(own_res("ENOENT"), 30)
+      .own(kOwnLatCount, 530)
+      .own(kOwnRings, 2);
+  CheckResult r = c.run([&] {
+    cg.run_ok({"nop", "500"});
+    cg.run_ok({"openat-enoent", "30", "/nonexistent/iou"});
+  });
+  EXPECT_TRUE(r.passed) << r.report;
 }
 
 TEST(ExporterVariants, LatencyOffStillCountsExactly) {
+  if (cgroup2_mount().empty()) GTEST_SKIP() << "no cgroup v2 hierarchy";
+  TestCgroup cg("iou-it");
+  ASSERT_TRUE(cg.ok()) << cg.why();
   ExporterProcess e({"--no-collector.ops.latency"});
   ASSERT_TRUE(e.started()) << e.log();
-  Samples s0 = e.scrape();
-  RunResult r = run_command({workload(), "nop", "200"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  Samples s1 = e.scrape();
-  EXPECT_EQ(value(s1, op("io_uring_sqes_submitted_total", "nop")) -
-                value(s0, op("io_uring_sqes_submitted_total", "nop")),
-            200);
-  EXPECT_EQ(value(s1, res("nop", "ok")) - value(s0, res("nop", "ok")), 200);
-  for (const auto& [key, v] : s1) EXPECT_EQ(key.find("latency_seconds"), std::string::npos) << key;
+  DeltaCheck c([&] { return e.scrape(); }, cg.path());
+  c.node(submitted("nop"), 200)
+      .node(res("nop", "ok"), 200)
+      .own(own_submitted("nop"), 200)
+      .own(own_res("ok"), 200);
+  CheckResult r = c.run([&] { cg.run_ok({"nop", "200"}); });
+  EXPECT_TRUE(r.passed) << r.report;
+  for (const auto& [key, v] : r.last.after)
+    EXPECT_EQ(key.find("latency_seconds"), std::string::npos) << key;
 }
 
 // 32 timeouts in flight at once over a 2-entry in-flight table (one pair): the first 2 take the

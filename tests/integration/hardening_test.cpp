@@ -26,12 +26,12 @@
 #include <thread>
 #include <vector>
 
-#include "cgroup_resolver.h"
 #include "config.h"
 #include "pinning.h"
 #include "privileges.h"
 #include "support/exporter_process.h"
 #include "support/prom_text.h"
+#include "support/test_cgroup.h"
 
 namespace iouring::test {
 namespace {
@@ -124,10 +124,6 @@ class Exporter {
   std::string log_path_;
 };
 
-std::string cgroup2_mount() {
-  return find_cgroup2_mount(slurp("/proc/self/mountinfo")).value_or("");
-}
-
 // Field of /proc/<pid>/task/<tid>/status for every thread.
 std::vector<std::string> thread_fields(pid_t pid, const std::string& key) {
   std::vector<std::string> out;
@@ -175,20 +171,19 @@ bool link_alive(uint32_t id) {
 class Hardening : public ::testing::Test {
  protected:
   void SetUp() override {
-    mount_ = cgroup2_mount();
-    if (mount_.empty()) GTEST_SKIP() << "no cgroup v2 hierarchy: per-workload counts unavailable";
+    if (cgroup2_mount().empty())
+      GTEST_SKIP() << "no cgroup v2 hierarchy: per-workload counts unavailable";
+    cgroup_ = std::make_unique<TestCgroup>("iou-hard");
+    ASSERT_TRUE(cgroup_->ok()) << cgroup_->why();
     static int n = 0;
-    const std::string tag = "iou-hard-" + std::to_string(getpid()) + "-" + std::to_string(++n);
-    cgroup_ = "/" + tag;
-    ASSERT_EQ(mkdir((mount_ + cgroup_).c_str(), 0755), 0) << mount_ + cgroup_;
-    pin_ = "/sys/fs/bpf/iou_hard_" + std::to_string(getpid()) + "_" + std::to_string(n);
+    pin_ = "/sys/fs/bpf/iou_hard_" + std::to_string(getpid()) + "_" + std::to_string(++n);
   }
   void TearDown() override {
     if (!pin_.empty()) {
       run_command({IOU_EXPORTER_BIN, "--bpf.pin-path=" + pin_, "--bpf.uninstall"});
       fs::remove_all(pin_);
     }
-    if (!cgroup_.empty()) rmdir((mount_ + cgroup_).c_str());
+    cgroup_.reset();
   }
 
   // Flags every exporter of a test shares (a restart with other flags is another test).
@@ -199,27 +194,14 @@ class Hardening : public ::testing::Test {
     return a;
   }
   // `n` NOPs from a process in this test's cgroup.
-  void nops(long n) {
-    std::string cmd = "echo $$ > " + mount_ + cgroup_ + "/cgroup.procs && exec " IOU_WORKLOAD_BIN
-                      " nop " + std::to_string(n);
-    RunResult r = run_command({"/bin/sh", "-c", cmd}, 60);
-    // A test elsewhere on the host may turn kernel.io_uring_disabled on for a moment: the ring
-    // was then never created and nothing submitted, so trying again keeps the counts exact.
-    auto refused = [](const RunResult& r) {
-      return r.exit_code != 0 && r.output.find("io_uring_queue_init: Operation not permitted") !=
-                                     std::string::npos;
-    };
-    for (int i = 0; i < 300 && refused(r); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      r = run_command({"/bin/sh", "-c", cmd}, 60);
-    }
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
+  void nops(long n) { ASSERT_NO_THROW(cgroup_->run_ok({"nop", std::to_string(n)})); }
   std::string submitted() const {
-    return series("io_uring_workload_sqes_submitted_total", {{"cgroup", cgroup_}, {"op", "nop"}});
+    return series("io_uring_workload_sqes_submitted_total",
+                  {{"cgroup", cgroup_->path()}, {"op", "nop"}});
   }
   std::string completed() const {
-    return series("io_uring_workload_completions_total", {{"cgroup", cgroup_}, {"result", "ok"}});
+    return series("io_uring_workload_completions_total",
+                  {{"cgroup", cgroup_->path()}, {"result", "ok"}});
   }
   // Submissions and completions of this test's NOPs, as one exporter sees them.
   void expect_nops(const Exporter& e, double want, const char* when) {
@@ -230,7 +212,8 @@ class Hardening : public ::testing::Test {
 
   void restart_continues(int sig);
 
-  std::string mount_, cgroup_, pin_;
+  std::unique_ptr<TestCgroup> cgroup_;
+  std::string pin_;
 };
 
 // --- flags (no root needed)
@@ -304,7 +287,7 @@ TEST_F(Hardening, DropsEveryCapabilityAndStillCountsExactly) {
   expect_nops(e, 1000, "after the drop");
   Samples s = e.scrape();
   EXPECT_EQ(value(s, series("io_uring_workload_completion_latency_seconds_count",
-                            {{"cgroup", cgroup_}})),
+                            {{"cgroup", cgroup_->path()}})),
             1000);
   // Program info (recursion misses) needs none either; nor the posture files.
   EXPECT_TRUE(s.count(series("io_uring_exporter_bpf_recursion_misses_total",

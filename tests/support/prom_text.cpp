@@ -19,6 +19,27 @@ std::string series(std::string_view name, std::map<std::string, std::string> lab
   return key;
 }
 
+namespace {
+
+// `a="1",b="2"` (no escapes: the exporter's label values never contain quotes).
+std::map<std::string, std::string> parse_labels(std::string_view text) {
+  std::map<std::string, std::string> labels;
+  size_t lp = 0;
+  while (lp < text.size()) {
+    size_t eq = text.find('=', lp);
+    size_t q1 = text.find('"', eq);
+    size_t q2 = text.find('"', q1 + 1);
+    if (eq == std::string_view::npos || q1 == std::string_view::npos || q2 == std::string_view::npos)
+      throw std::runtime_error("bad labels: " + std::string(text));
+    labels[std::string(text.substr(lp, eq - lp))] = std::string(text.substr(q1 + 1, q2 - q1 - 1));
+    lp = q2 + 1;
+    if (lp < text.size() && text[lp] == ',') ++lp;
+  }
+  return labels;
+}
+
+}  // namespace
+
 Samples parse_prom_text(std::string_view text) {
   Samples out;
   size_t pos = 0;
@@ -41,19 +62,7 @@ Samples parse_prom_text(std::string_view text) {
       space = line.find(' ');
       name = line.substr(0, space);
     }
-    std::map<std::string, std::string> labels;
-    size_t lp = 0;
-    while (lp < labels_text.size()) {
-      size_t eq = labels_text.find('=', lp);
-      size_t q1 = labels_text.find('"', eq);
-      size_t q2 = labels_text.find('"', q1 + 1);
-      if (eq == std::string_view::npos || q1 == std::string_view::npos || q2 == std::string_view::npos)
-        throw std::runtime_error("bad labels: " + std::string(labels_text));
-      labels[std::string(labels_text.substr(lp, eq - lp))] =
-          std::string(labels_text.substr(q1 + 1, q2 - q1 - 1));
-      lp = q2 + 1;
-      if (lp < labels_text.size() && labels_text[lp] == ',') ++lp;
-    }
+    std::map<std::string, std::string> labels = parse_labels(labels_text);
     std::string v(line.substr(space + 1));
     out[series(name, labels)] = v == "+Inf" ? 1e308 : std::strtod(v.c_str(), nullptr);
   }
@@ -63,6 +72,34 @@ Samples parse_prom_text(std::string_view text) {
 double value(const Samples& s, const std::string& key) {
   auto it = s.find(key);
   return it == s.end() ? 0 : it->second;
+}
+
+std::map<std::string, std::string> labels_of(std::string_view key) {
+  size_t brace = key.find('{');
+  if (brace == std::string_view::npos || key.back() != '}') return {};
+  return parse_labels(key.substr(brace + 1, key.size() - brace - 2));
+}
+
+bool matches(const Selector& sel, std::string_view key) {
+  std::string_view name = key.substr(0, key.find('{'));
+  if (name != sel.name) return false;
+  if (sel.labels.empty()) return true;
+  auto labels = labels_of(key);
+  for (const auto& [k, v] : sel.labels) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+double sum(const Samples& s, const Selector& sel) {
+  double total = 0;
+  // Keys sort by name first: start at the first series of the metric.
+  for (auto it = s.lower_bound(sel.name); it != s.end(); ++it) {
+    if (it->first.compare(0, sel.name.size(), sel.name) != 0) break;
+    if (matches(sel, it->first)) total += it->second;
+  }
+  return total;
 }
 
 }  // namespace iouring::test

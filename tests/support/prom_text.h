@@ -18,4 +18,18 @@ std::string series(std::string_view name, std::map<std::string, std::string> lab
 // Value of a series, 0 when absent (counters start at zero).
 double value(const Samples& s, const std::string& key);
 
+// The labels of a series key built by series() or parse_prom_text().
+std::map<std::string, std::string> labels_of(std::string_view key);
+
+// Series of one metric whose labels include `labels` (other labels take any value).
+struct Selector {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::string text() const { return series(name, labels); }
+};
+bool matches(const Selector& sel, std::string_view key);
+
+// Sum over the series a selector matches, 0 when none does.
+double sum(const Samples& s, const Selector& sel);
+
 }  // namespace iouring::test
