@@ -316,18 +316,20 @@ TEST(ExporterVariants, LatencyOffStillCountsExactly) {
 // entries, the other 30 complete without a latency sample and are counted as untracked. Nothing
 // is lost: completions stay exact and samples + untracked = completions.
 TEST(ExporterVariants, CollidingRequestsLoseOnlyTheirLatencySampleAndAreCounted) {
+  if (cgroup2_mount().empty()) GTEST_SKIP() << "no cgroup v2 hierarchy";
+  TestCgroup cg("iou-it");
+  ASSERT_TRUE(cg.ok()) << cg.why();
   ExporterProcess e({"--bpf.inflight-entries=2"});
   ASSERT_TRUE(e.started()) << e.log();
-  Samples s0 = e.scrape();
-  RunResult r = run_command({workload(), "timeout", "32"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  Samples s1 = e.scrape();
-  auto d = [&](const std::string& k) { return value(s1, k) - value(s0, k); };
-  const std::string untracked = series("io_uring_exporter_latency_untracked_total");
-  EXPECT_EQ(d(op("io_uring_sqes_submitted_total", "timeout")), 32);
-  EXPECT_EQ(d(res("timeout", "ETIME")), 32);
-  EXPECT_EQ(d(lat_count("timeout")), 2);
-  EXPECT_EQ(d(untracked), 30);
+  DeltaCheck c([&] { return e.scrape(); }, cg.path());
+  c.node(submitted("timeout"), 32)
+      .node(res("timeout", "ETIME"), 32)
+      .node(lat_count("timeout"), 2)
+      .node(node_total("io_uring_exporter_latency_untracked_total"), 30)
+      .own(own_submitted("timeout"), 32)
+      .own(own_res("ETIME"), 32);
+  CheckResult r = c.run([&] { cg.run_ok({"timeout", "32"}); });
+  EXPECT_TRUE(r.passed) << r.report;
 }
 
 TEST(ExporterVariants, DisabledCollectorDropsItsProbes) {
