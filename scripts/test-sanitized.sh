@@ -21,7 +21,7 @@ start=$(date +%s)
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOU_SANITIZE=ON \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" >/dev/null
 # Only what the unit and integration tests run (not the fuzzers, the VM helpers or benchmarks).
-cmake --build "$build" -j"$(nproc)" --target unit_tests integration_tests io_uring_exporter iou_workload
+cmake --build "$build" -j"$(nproc)" --target unit_tests integration_tests io_uring_exporter iou_workload iou_noise
 
 reports=$build/sanitizer-reports
 rm -rf "$reports"
