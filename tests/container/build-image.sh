@@ -184,7 +184,9 @@ else
         kill -0 "$smoke_pid" 2>/dev/null || break
         sleep 0.2
     done
-    if ((ok)) && curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^io_uring_exporter_build_info'; then
+    # The whole body first: `curl | grep -q` fails under pipefail when grep exits at its match.
+    if ((ok)) && metrics=$(curl -fsS "http://127.0.0.1:$port/metrics") &&
+        grep -q '^io_uring_exporter_build_info' <<<"$metrics"; then
         log "smoke run: /healthz and /metrics answer from the exported runtime stage"
     else
         cat "$work/smoke.log" >&2
