@@ -8,12 +8,12 @@
 #   run_with_noise.sh [--noise PATH] [--gaps MIN-MAX] -- COMMAND [ARGS...]
 #
 # --noise: the iou_noise binary (default: tests/iou_noise under the current directory, i.e. run
-# from the build directory); --gaps: pause before each burst in milliseconds (default 20-600).
+# from the build directory); --gaps: pause before each burst in milliseconds (default 50-2000).
 # The whole integration suite, from the build directory:
 #   ../tests/integration/run_with_noise.sh -- ctest -L integration -E integration_under_noise
 set -euo pipefail
 noise=tests/iou_noise
-gaps=20-600
+gaps=50-2000
 while (($#)); do
   case $1 in
     --noise) noise=$2; shift 2 ;;

@@ -4,7 +4,7 @@
 // Exits 1 if it could not start, or ran for more than three pauses without one burst that
 // succeeded (noise that never ran proves nothing). tests/integration/run_with_noise.sh runs it.
 //
-//   iou_noise [MIN-MAX]        (default 20-600)
+//   iou_noise [MIN-MAX]        (default 50-2000)
 #include <signal.h>
 
 #include <cstdio>
