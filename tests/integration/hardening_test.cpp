@@ -11,7 +11,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,76 +52,7 @@ size_t count_lines_with(const std::string& text, const std::string& needle) {
 }
 
 // The exporter as a child process we can signal and inspect (/proc/<pid>).
-class Exporter {
- public:
-  explicit Exporter(std::vector<std::string> args) {
-    port_ = free_port();
-    char tmpl[] = "/tmp/iou_hard_log_XXXXXX";
-    int fd = mkstemp(tmpl);
-    log_path_ = tmpl;
-    std::vector<std::string> argv = {IOU_EXPORTER_BIN,
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
-    close(fd);
-    httplib::Client cli("127.0.0.1", port_);
-    cli.set_connection_timeout(0, 200000);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        pid_ = -1;
-        return;
-      }
-      if (auto res = cli.Get("/healthz"); res && res->status == 200) {
-        started_ = true;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~Exporter() {
-    stop(SIGKILL);
-    unlink(log_path_.c_str());
-  }
-  bool started() const { return started_; }
-  pid_t pid() const { return pid_; }
-  std::string log() const { return slurp(log_path_); }
-  Samples scrape() const {
-    httplib::Client cli("127.0.0.1", port_);
-    cli.set_read_timeout(10, 0);
-    auto res = cli.Get("/metrics");
-    if (!res || res->status != 200) return {};
-    return parse_prom_text(res->body);
-  }
-  // Sends `sig` and returns the exit code (128 + signal when killed by it).
-  int stop(int sig = SIGTERM) {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return exit_code_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool started_ = false;
-  int exit_code_ = -1;
-  std::string log_path_;
-};
+using Exporter = ExporterProcess;
 
 // Field of /proc/<pid>/task/<tid>/status for every thread.
 std::vector<std::string> thread_fields(pid_t pid, const std::string& key) {

@@ -109,6 +109,7 @@ ExporterProcess::ExporterProcess(std::vector<std::string> args, int timeout_s) {
   while (std::chrono::steady_clock::now() < deadline) {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       pid_ = -1;
       return;
     }
@@ -137,13 +138,14 @@ std::string ExporterProcess::scrape_text(const std::string& path) const {
   return res->body;
 }
 
-int ExporterProcess::stop() {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
+int ExporterProcess::stop(int sig) {
+  if (pid_ <= 0) return exit_code_;
+  kill(pid_, sig);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_;
 }
 
 }  // namespace iouring::test

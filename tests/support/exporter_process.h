@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <string>
 #include <vector>
 
@@ -29,16 +31,19 @@ class ExporterProcess {
   ~ExporterProcess();
   bool started() const { return started_; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string log() const;
   std::string scrape_text(const std::string& path = "/metrics") const;
   Samples scrape() const { return parse_prom_text(scrape_text()); }
-  // Sends SIGTERM and returns the exit code.
-  int stop();
+  // Sends `sig` and returns the exit code (128 + the signal when killed by it); the exit code it
+  // already had when it has exited.
+  int stop(int sig = SIGTERM);
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
   bool started_ = false;
+  int exit_code_ = -1;
   std::string log_path_;
 };
 
