@@ -171,16 +171,21 @@ class SeriesWriter {
   size_t labels_len_ = 0;  // never 0 once written: a label is at least `=""`
 };
 
+// The _count and _sum lines that histograms and summaries both start with.
+void put_count_and_sum(std::string& out, SeriesWriter& s, uint64_t count, double sum) {
+  s.head("_count");
+  put_integer(out, count);
+  s.tail();
+  s.head("_sum");
+  put_double(out, sum);
+  s.tail();
+}
+
 void put_histogram(std::string& out, const MetricFamily& f, const ClientMetric& m,
                    BoundCache& bounds) {
   const auto& h = m.histogram;
   SeriesWriter s(out, f, m);
-  s.head("_count");
-  put_integer(out, h.sample_count);
-  s.tail();
-  s.head("_sum");
-  put_double(out, h.sample_sum);
-  s.tail();
+  put_count_and_sum(out, s, h.sample_count, h.sample_sum);
   double last = -std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < h.bucket.size(); ++i) {
     const auto& b = h.bucket[i];
@@ -200,12 +205,7 @@ void put_histogram(std::string& out, const MetricFamily& f, const ClientMetric& 
 void put_summary(std::string& out, const MetricFamily& f, const ClientMetric& m) {
   const auto& sum = m.summary;
   SeriesWriter s(out, f, m);
-  s.head("_count");
-  put_integer(out, sum.sample_count);
-  s.tail();
-  s.head("_sum");
-  put_double(out, sum.sample_sum);
-  s.tail();
+  put_count_and_sum(out, s, sum.sample_count, sum.sample_sum);
   for (const auto& q : sum.quantile) {
     s.head("", "quantile", format_double(q.quantile).view());
     put_double(out, q.value);
